@@ -1,0 +1,84 @@
+"""Parsing and formatting of timestamps and durations: the one place that knows ISO 8601 quirks.
+
+Inside the project every datetime is timezone-aware UTC and every stored instant is an integer
+number of microseconds since the Unix epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+from dateutil.parser import isoparse
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_US = timedelta(microseconds=1)
+
+
+def parse_datetime(value: str | datetime) -> datetime:
+    """Parse an ISO 8601 string (or take a datetime) and return it as aware UTC.
+
+    A value without a UTC offset is taken to be UTC. Raises ValueError on anything else,
+    including dates that fall outside the representable range once converted to UTC.
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError("empty timestamp")
+        try:
+            dt = isoparse(text)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"invalid ISO 8601 timestamp {value!r}: {exc}") from None
+    else:
+        raise ValueError(f"timestamp must be an ISO 8601 string, not {type(value).__name__}")
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise ValueError(f"timestamp {value!r} is out of range") from None
+
+
+def format_datetime(dt: datetime) -> str:
+    """Format an aware datetime as ISO 8601 in UTC (``2024-01-01T12:00:00.123000+00:00``)."""
+    return dt.astimezone(timezone.utc).isoformat()
+
+
+def to_us(dt: datetime) -> int:
+    """Microseconds since the Unix epoch for an aware datetime."""
+    return (dt - EPOCH) // _US
+
+
+def from_us(us: int) -> datetime:
+    """The aware UTC datetime for a number of microseconds since the Unix epoch."""
+    return EPOCH + timedelta(microseconds=us)
+
+
+def parse_duration(value: object) -> timedelta:
+    """Take a duration as a number of seconds or a timedelta; reject booleans, NaN and infinities."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"duration must be a number of seconds, not {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError("duration must be a finite number")
+    try:
+        return timedelta(seconds=value)
+    except OverflowError:
+        raise ValueError(f"duration {value!r} is out of range") from None
+
+
+def parse_seconds(value: object, name: str) -> float:
+    """Parse a non-negative finite number of seconds given as a number or a numeric string."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0")
+    return float(value)

@@ -1,0 +1,12 @@
+"""The REST API under /api/0: one blueprint per resource."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from aw_server.api import buckets, events, export, info, query, settings, serverlog
+
+
+def register_api(app: Flask) -> None:
+    for module in (info, buckets, events, export, query, settings, serverlog):
+        app.register_blueprint(module.bp, url_prefix="/api/0")

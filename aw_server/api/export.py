@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from aw_server.errors import BadRequest, UnsupportedMediaType
+from aw_server.http import is_json_request, json_response, parse_json_bytes, service
+
+bp = Blueprint("export", __name__)
+
+
+def _attachment(chunks: object, filename: str) -> Response:
+    return Response(
+        stream_with_context(chunks),  # type: ignore[arg-type]
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+@bp.get("/export")
+def export_all() -> Response:
+    return _attachment(service().export(), "aw-buckets-export.json")
+
+
+@bp.get("/buckets/<bucket_id>/export")
+def export_bucket(bucket_id: str) -> Response:
+    return _attachment(service().export(bucket_id), f"aw-bucket-export_{bucket_id}.json")
+
+
+@bp.post("/import")
+def import_buckets() -> Response:
+    """Import a JSON body, or every file of a multipart upload (any field name) at once."""
+    if request.mimetype == "multipart/form-data":
+        uploads = list(request.files.values())
+        if not uploads:
+            raise BadRequest("the multipart upload holds no file")
+        payloads = [parse_json_bytes(f.read(), f"uploaded file {f.name!r}") for f in uploads]
+    elif is_json_request():
+        payloads = [parse_json_bytes(request.get_data(cache=False))]
+    else:
+        raise UnsupportedMediaType("send the export as application/json or as a multipart file upload")
+    if len(payloads) == 1:
+        return json_response(service().import_buckets(payloads[0]))
+    merged: dict[str, Any] = {}
+    for payload in payloads:
+        if not isinstance(payload, dict) or not isinstance(payload.get("buckets"), dict):
+            raise BadRequest('each uploaded file must be a JSON object with a "buckets" object')
+        merged.update(payload["buckets"])
+    return json_response(service().import_buckets({"buckets": merged}))

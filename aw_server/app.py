@@ -1,0 +1,44 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from aw_server import __version__
+from aw_server.api import register_api
+from aw_server.config import Config
+from aw_server.errors import register_error_handlers
+from aw_server.logbuffer import log_buffer
+from aw_server.security import register_security
+from aw_server.service import Service, load_device_id
+from aw_server.static_files import register_static
+from aw_server.storage import MemoryStorage, SqliteStorage, Storage
+
+
+def open_storage(config: Config) -> Storage:
+    if config.storage == "memory":
+        return MemoryStorage()
+    return SqliteStorage(config.resolved_dbpath(), synchronous=config.synchronous)
+
+
+def create_app(config: Config | None = None, *, storage: Storage | None = None) -> Flask:
+    """Build the Flask app: storage, service, security, API, static files, error handlers."""
+    config = config or Config()
+    config.validate()
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = config.max_body_bytes
+    service = Service(
+        storage or open_storage(config),
+        testing=config.testing,
+        device_id=load_device_id(config.resolved_data_dir()),
+        version=f"v{__version__}",
+    )
+    app.extensions["aw"] = service
+    app.extensions["aw_config"] = config
+    log_buffer()
+    register_error_handlers(app)
+    register_security(app, config)
+    register_api(app)
+    register_static(app, config)
+    return app

@@ -1,0 +1,105 @@
+"""Server configuration: defaults, then the TOML file, then the command line. Nothing runs at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from aw_core import dirs
+from aw_core.config import ConfigError, load_config_toml
+
+APP_NAME = "aw-server"
+DEFAULT_PORT = 5600
+DEFAULT_TESTING_PORT = 5666
+STORAGES = ("sqlite", "memory")
+SYNCHRONOUS = ("full", "normal")
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    testing: bool = False
+    storage: str = "sqlite"
+    dbpath: str | None = None
+    data_dir: str | None = None
+    cors_origins: list[str] = field(default_factory=list)
+    cors_regex: list[str] = field(default_factory=list)
+    custom_static: dict[str, str] = field(default_factory=dict)
+    webui_path: str | None = None
+    max_body_mb: float = 256.0
+    threads: int = 8
+    synchronous: str = "full"
+    verbose: bool = False
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    def resolved_data_dir(self) -> Path:
+        """The data directory (created if missing): ``data_dir`` or the user data dir."""
+        path = Path(self.data_dir) if self.data_dir else Path(dirs.get_data_dir(APP_NAME))
+        dirs.ensure_path_exists(path)
+        return path
+
+    def resolved_dbpath(self) -> Path:
+        if self.dbpath:
+            return Path(self.dbpath)
+        name = "aw-server-testing.sqlite" if self.testing else "aw-server.sqlite"
+        return self.resolved_data_dir() / name
+
+    def validate(self) -> None:
+        if self.storage not in STORAGES:
+            raise ConfigError(f"storage must be one of {', '.join(STORAGES)}, not {self.storage!r}")
+        if self.synchronous not in SYNCHRONOUS:
+            raise ConfigError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port {self.port} is out of range")
+        if self.threads < 1:
+            raise ConfigError("threads must be at least 1")
+        if self.max_body_mb <= 0:
+            raise ConfigError("max_body_mb must be positive")
+
+
+def _as_list(value: Any, key: str) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"{key} must be a string or a list of strings")
+
+
+def config_from_table(table: dict[str, Any], base: Config) -> Config:
+    """Apply one TOML section (``[server]`` or ``[server-testing]``) on top of ``base``."""
+    known = {f.name: f for f in fields(Config)}
+    values: dict[str, Any] = {f: getattr(base, f) for f in known}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise ConfigError(f"unknown setting {key!r} in the [server] section")
+        if name in ("cors_origins", "cors_regex"):
+            value = _as_list(value, key)
+        elif name == "custom_static":
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise ConfigError("custom_static must be a table of name = path")
+        values[name] = value
+    config = Config(**values)
+    for name, f in known.items():
+        expected = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(str(f.type))
+        if expected and not isinstance(getattr(config, name), expected):
+            raise ConfigError(f"{name} has the wrong type in the config file")
+    return config
+
+
+def load_config(testing: bool, path: Path | None = None) -> Config:
+    """Defaults overlaid with the ``[server]`` (or ``[server-testing]``) section of the config file."""
+    base = Config(testing=testing, port=DEFAULT_TESTING_PORT if testing else DEFAULT_PORT)
+    document = load_config_toml(APP_NAME, path)
+    section = document.get("server-testing" if testing else "server", {})
+    if not isinstance(section, dict):
+        raise ConfigError("the [server] section must be a table")
+    config = config_from_table(section, base)
+    config.testing = testing
+    config.validate()
+    return config

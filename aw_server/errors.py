@@ -1,0 +1,115 @@
+"""Domain errors with their HTTP status, and the one handler that turns every error into JSON.
+
+Every error answered under ``/api`` has the body ``{"message": ...}`` (plus ``"type"`` for query
+errors) and a 4xx/5xx status; user input never produces a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+import orjson
+import peewee
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
+
+
+class APIError(Exception):
+    status = 500
+
+    def __init__(self, message: str, *, type: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.type = type
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"message": self.message}
+        if self.type:
+            body["type"] = self.type
+        return body
+
+
+class BadRequest(APIError):
+    status = 400
+
+
+class Unauthorized(APIError):
+    status = 401
+
+
+class Forbidden(APIError):
+    status = 403
+
+
+class NotFound(APIError):
+    status = 404
+
+
+class BucketNotFound(NotFound):
+    def __init__(self, bucket_id: str) -> None:
+        super().__init__(f"There's no bucket named {bucket_id!r}")
+        self.bucket_id = bucket_id
+
+
+class UnsupportedMediaType(APIError):
+    status = 415
+
+
+class NotImplementedYet(APIError):
+    status = 501
+
+
+class ServiceUnavailable(APIError):
+    status = 503
+
+
+class InsufficientStorage(APIError):
+    status = 507
+
+
+def storage_error(exc: Exception) -> APIError:
+    """Map a SQLite failure that is not the client's fault to a clear 503/507."""
+    text = str(exc).lower()
+    if "full" in text:
+        return InsufficientStorage("the database is full or the disk has no space left")
+    if "locked" in text or "busy" in text:
+        return ServiceUnavailable("the database is locked by another process; try again")
+    if "readonly" in text or "read-only" in text:
+        return ServiceUnavailable("the database cannot be written (read-only file or directory)")
+    return ServiceUnavailable(f"the database failed: {exc}")
+
+
+def json_error(status: int, body: dict[str, Any]) -> Response:
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(APIError)
+    def _api_error(exc: APIError) -> Response:
+        return json_error(exc.status, exc.body())
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response | HTTPException:
+        if not request.path.startswith("/api"):
+            return exc
+        status = exc.code or 500
+        response = json_error(status, {"message": exc.description or exc.name})
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(sqlite3.Error)
+    @app.errorhandler(peewee.DatabaseError)
+    def _db_error(exc: Exception) -> Response:
+        mapped = storage_error(exc)
+        logger.error("database error on %s %s: %s", request.method, request.path, exc)
+        return json_error(mapped.status, mapped.body())
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, {"message": "internal server error; see the server log"})

@@ -1,0 +1,377 @@
+"""Framework-free server operations over a storage: validation, heartbeats, import and export.
+
+There is no heartbeat "last event" cache: the newest event is read inside the same write
+transaction that merges into it, so no insert, replace or delete can leave a stale copy behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from aw_core.heartbeat import heartbeat_merge
+from aw_core.models import Bucket, Event, event_from_api
+from aw_core.timeutil import parse_datetime, to_us
+from aw_core.transforms import clip_events
+from aw_server.errors import BadRequest, BucketNotFound, NotFound
+from aw_server.storage.base import Storage
+
+logger = logging.getLogger(__name__)
+
+MAX_BUCKET_ID_LENGTH = 512
+MAX_SETTING_KEY_LENGTH = 128
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_EXPORT_CHUNK = 1000
+
+
+def validate_bucket_id(bucket_id: str) -> str:
+    if not bucket_id or len(bucket_id) > MAX_BUCKET_ID_LENGTH:
+        raise BadRequest(f"a bucket id must have 1 to {MAX_BUCKET_ID_LENGTH} characters")
+    if _CONTROL_CHARS.search(bucket_id) or "/" in bucket_id:
+        raise BadRequest("a bucket id must not contain control characters or '/'")
+    return bucket_id
+
+
+def _require_str(body: dict[str, Any], key: str, where: str) -> str:
+    if key not in body:
+        raise BadRequest(f"{where}: missing required field '{key}'")
+    value = body[key]
+    if not isinstance(value, str):
+        raise BadRequest(f"{where}: field '{key}' must be a string")
+    return value
+
+
+def _optional_name(body: dict[str, Any], where: str) -> str | None:
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise BadRequest(f"{where}: field 'name' must be a string or null")
+    return name
+
+
+def _optional_data(body: dict[str, Any], where: str) -> dict[str, Any]:
+    data = body.get("data")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise BadRequest(f"{where}: field 'data' must be an object")
+    return data
+
+
+def _optional_created(body: dict[str, Any], where: str) -> datetime:
+    created = body.get("created")
+    if created is None:
+        return datetime.now(timezone.utc)
+    if not isinstance(created, str):
+        raise BadRequest(f"{where}: field 'created' must be an ISO 8601 string")
+    try:
+        return parse_datetime(created)
+    except ValueError as exc:
+        raise BadRequest(f"{where}: field 'created': {exc}") from None
+
+
+def parse_event(obj: object, where: str, *, allow_id: bool = True) -> Event:
+    try:
+        return event_from_api(obj, allow_id=allow_id)
+    except ValueError as exc:
+        raise BadRequest(f"{where}: {exc}") from None
+
+
+def _canonical(data: dict[str, Any]) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
+def _identity(event: Event) -> tuple[int, int, bytes]:
+    """What makes two events the same for import de-duplication: start, end and data."""
+    return (to_us(event.timestamp), to_us(event.end), _canonical(event.data))
+
+
+def load_device_id(data_dir: Path) -> str:
+    """The server's device id: a UUID kept in ``<data dir>/device_id``, created on first use."""
+    path = data_dir / "device_id"
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        if text:
+            return text
+    except FileNotFoundError:
+        pass
+    device_id = str(uuid.uuid4())
+    path.write_text(device_id, encoding="utf-8")
+    return device_id
+
+
+@dataclass
+class ImportedBucket:
+    bucket: Bucket
+    events: list[Event]
+
+
+class Service:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        testing: bool,
+        device_id: str,
+        version: str,
+        hostname: str | None = None,
+    ) -> None:
+        self.storage = storage
+        self.testing = testing
+        self.device_id = device_id
+        self.version = version
+        self.hostname = hostname or socket.gethostname()
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "hostname": self.hostname,
+            "version": self.version,
+            "testing": self.testing,
+            "device_id": self.device_id,
+        }
+
+    # -- buckets -----------------------------------------------------------------------------
+
+    def list_buckets(self) -> dict[str, dict[str, Any]]:
+        return {b.id: b.to_json_dict() for b in self.storage.list_buckets()}
+
+    def get_bucket(self, bucket_id: str) -> Bucket:
+        bucket = self.storage.get_bucket(bucket_id)
+        if bucket is None:
+            raise BucketNotFound(bucket_id)
+        return bucket
+
+    def _bucket_from_body(self, bucket_id: str, body: dict[str, Any], where: str) -> Bucket:
+        bucket = Bucket(
+            id=bucket_id,
+            type=_require_str(body, "type", where),
+            client=_require_str(body, "client", where),
+            hostname=_require_str(body, "hostname", where),
+            created=_optional_created(body, where),
+            name=_optional_name(body, where),
+            data=_optional_data(body, where),
+        )
+        if bucket.hostname == "!local":
+            bucket.hostname = self.hostname
+            bucket.data = {**bucket.data, "device_id": self.device_id}
+        return bucket
+
+    def create_bucket(self, bucket_id: str, body: object) -> bool:
+        """Create a bucket from a POST body; False if it already exists."""
+        validate_bucket_id(bucket_id)
+        if not isinstance(body, dict):
+            raise BadRequest("the bucket must be a JSON object")
+        return self.storage.create_bucket(self._bucket_from_body(bucket_id, body, "bucket"))
+
+    def update_bucket(self, bucket_id: str, body: object) -> Bucket:
+        if not isinstance(body, dict):
+            raise BadRequest("the bucket update must be a JSON object")
+        changes: dict[str, Any] = {}
+        for key in ("type", "client", "hostname"):
+            if key in body:
+                changes[key] = _require_str(body, key, "bucket update")
+        if "name" in body:
+            changes["name"] = _optional_name(body, "bucket update")
+        if "data" in body:
+            changes["data"] = _optional_data(body, "bucket update")
+        if changes.get("hostname") == "!local":
+            changes["hostname"] = self.hostname
+        self.storage.update_bucket(bucket_id, changes)
+        return self.get_bucket(bucket_id)
+
+    def delete_bucket(self, bucket_id: str) -> None:
+        self.storage.delete_bucket(bucket_id)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def get_events(
+        self,
+        bucket_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Events overlapping ``[start, end)``, newest first, clipped to the range."""
+        if start is not None and end is not None and start > end:
+            raise BadRequest("'start' must not be after 'end'")
+        events = self.storage.get_events(bucket_id, start, end, limit)
+        return clip_events(events, start, end)
+
+    def count_events(
+        self, bucket_id: str, start: datetime | None = None, end: datetime | None = None
+    ) -> int:
+        if start is not None and end is not None and start > end:
+            raise BadRequest("'start' must not be after 'end'")
+        return self.storage.count_events(bucket_id, start, end)
+
+    def get_event(self, bucket_id: str, event_id: int) -> Event:
+        event = self.storage.get_event(bucket_id, event_id)
+        if event is None:
+            raise NotFound(f"There's no event {event_id} in bucket {bucket_id!r}")
+        return event
+
+    def delete_event(self, bucket_id: str, event_id: int) -> None:
+        if not self.storage.delete_event(bucket_id, event_id):
+            raise NotFound(f"There's no event {event_id} in bucket {bucket_id!r}")
+
+    def insert_events(self, bucket_id: str, events: list[Event]) -> list[Event]:
+        """Insert events; one carrying the id of an event of this bucket replaces that event.
+
+        All or nothing: an id that is not in this bucket fails the whole request.
+        """
+        result: list[Event | None] = [None] * len(events)
+        with self.storage.atomic():
+            fresh: list[tuple[int, Event]] = []
+            for index, event in enumerate(events):
+                if event.id is None:
+                    fresh.append((index, event))
+                elif self.storage.replace_event(bucket_id, event):
+                    result[index] = event
+                else:
+                    raise BadRequest(f"event {index}: there's no event {event.id} in bucket {bucket_id!r}")
+            inserted = self.storage.insert_events(bucket_id, [e for _, e in fresh])
+            for (index, _), event in zip(fresh, inserted, strict=True):
+                result[index] = event
+        return [e for e in result if e is not None]
+
+    def heartbeat(self, bucket_id: str, heartbeat: Event, pulsetime: float) -> Event:
+        """Merge the heartbeat into the bucket's newest event if it continues it, else insert it."""
+        with self.storage.atomic():
+            last = self.storage.last_event(bucket_id)
+            merged = heartbeat_merge(last, heartbeat, pulsetime) if last is not None else None
+            if merged is not None and self.storage.replace_event(bucket_id, merged):
+                return merged
+            return self.storage.insert_events(bucket_id, [heartbeat.replace(id=None)])[0]
+
+    # -- export / import ---------------------------------------------------------------------
+
+    def export(self, bucket_id: str | None = None) -> Iterator[bytes]:
+        """Stream ``{"buckets": {id: {...bucket, "events": [...]}}}`` as JSON chunks."""
+        buckets = [self.get_bucket(bucket_id)] if bucket_id else self.storage.list_buckets()
+        return self._export_chunks(buckets)
+
+    def _export_chunks(self, buckets: list[Bucket]) -> Iterator[bytes]:
+        yield b'{"buckets":{'
+        for index, bucket in enumerate(buckets):
+            head = orjson.dumps(bucket.to_json_dict())
+            yield (b"," if index else b"") + orjson.dumps(bucket.id) + b":" + head[:-1] + b',"events":['
+            try:
+                events = self.storage.iter_events(bucket.id)
+                first = True
+                batch: list[dict[str, Any]] = []
+                for event in events:
+                    batch.append(_event_wire(event))
+                    if len(batch) >= _EXPORT_CHUNK:
+                        yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
+                        first, batch = False, []
+                if batch:
+                    yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
+            except BucketNotFound:
+                logger.warning("bucket %s was deleted during an export", bucket.id)
+            yield b"]}"
+        yield b"}}"
+
+    def parse_import(self, payload: object) -> list[ImportedBucket]:
+        """Validate a whole export document before anything is written; 400 names what is wrong."""
+        if not isinstance(payload, dict) or "buckets" not in payload:
+            raise BadRequest('an import must be a JSON object with a "buckets" field')
+        raw = payload["buckets"]
+        if isinstance(raw, dict):
+            items = list(raw.items())
+        elif isinstance(raw, list):
+            items = [(None, b) for b in raw]
+        else:
+            raise BadRequest('"buckets" must be an object of buckets (or a list of them)')
+        parsed: list[ImportedBucket] = []
+        seen: set[str] = set()
+        for key, body in items:
+            where = f"bucket {key!r}" if key is not None else f"bucket #{len(parsed)}"
+            if not isinstance(body, dict):
+                raise BadRequest(f"{where}: must be a JSON object")
+            bucket_id = body.get("id", key)
+            if not isinstance(bucket_id, str):
+                raise BadRequest(f"{where}: field 'id' must be a string")
+            where = f"bucket {bucket_id!r}"
+            validate_bucket_id(bucket_id)
+            if bucket_id in seen:
+                raise BadRequest(f"{where}: appears twice in the import")
+            seen.add(bucket_id)
+            bucket = self._bucket_from_body(bucket_id, body, where)
+            raw_events = body.get("events", [])
+            if raw_events is None:
+                raw_events = []
+            if not isinstance(raw_events, list):
+                raise BadRequest(f"{where}: field 'events' must be a list")
+            events = [
+                parse_event(e, f"{where}, event {i}", allow_id=False) for i, e in enumerate(raw_events)
+            ]
+            parsed.append(ImportedBucket(bucket, events))
+        return parsed
+
+    def import_buckets(self, payload: object) -> dict[str, Any]:
+        """Import an export document in one transaction; events already present are skipped."""
+        imports = self.parse_import(payload)
+        summary: dict[str, dict[str, Any]] = {}
+        with self.storage.atomic():
+            for item in imports:
+                bucket_id = item.bucket.id
+                created = self.storage.create_bucket(item.bucket)
+                events = item.events
+                if not created and events:
+                    events = self._without_existing(bucket_id, events)
+                self.storage.insert_events(bucket_id, events)
+                summary[bucket_id] = {
+                    "created": created,
+                    "inserted": len(events),
+                    "skipped": len(item.events) - len(events),
+                }
+        return {"buckets": summary}
+
+    def _without_existing(self, bucket_id: str, events: list[Event]) -> list[Event]:
+        # Any stored duplicate starts within [first start, last end], so one range read finds it.
+        start = min(e.timestamp for e in events)
+        end = max(e.end for e in events) + timedelta(microseconds=1)
+        existing = {_identity(e) for e in self.storage.get_events(bucket_id, start, end)}
+        return [e for e in events if _identity(e) not in existing]
+
+    # -- settings ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_key(key: str) -> None:
+        if not key or len(key) > MAX_SETTING_KEY_LENGTH:
+            raise BadRequest(f"a setting key must have 1 to {MAX_SETTING_KEY_LENGTH} characters")
+
+    def get_settings(self) -> dict[str, Any]:
+        return {k: orjson.loads(v) for k, v in self.storage.all_settings().items()}
+
+    def get_setting(self, key: str) -> Any:
+        self._check_key(key)
+        value = self.storage.get_setting(key)
+        return None if value is None else orjson.loads(value)
+
+    def set_setting(self, key: str, value: Any) -> Any:
+        self._check_key(key)
+        self.storage.set_setting(key, orjson.dumps(value).decode())
+        return value
+
+    def delete_setting(self, key: str) -> None:
+        self._check_key(key)
+        self.storage.delete_setting(key)
+
+
+def _event_wire(event: Event) -> dict[str, Any]:
+    """The wire dict of an event, leaving the datetime for orjson to format (faster)."""
+    return {
+        "id": event.id,
+        "timestamp": event.timestamp,
+        "duration": event.duration.total_seconds(),
+        "data": event.data,
+    }

@@ -1,0 +1,42 @@
+"""Static files: the web UI at / (built-in page or --webui-path) and custom pages under /pages/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, abort, send_from_directory
+
+from aw_server.config import Config
+from aw_server.http import json_response
+
+BUILTIN_STATIC = Path(__file__).parent / "static"
+
+
+def register_static(app: Flask, config: Config) -> None:
+    webui = Path(config.webui_path) if config.webui_path else BUILTIN_STATIC
+    pages = {name: Path(path) for name, path in config.custom_static.items()}
+    bp = Blueprint("static_files", __name__)
+
+    @bp.get("/")
+    def index() -> Response:
+        return send_from_directory(webui, "index.html")
+
+    @bp.get("/pages/")
+    def list_pages() -> Response:
+        return json_response(sorted(pages))
+
+    @bp.get("/pages/<name>/")
+    @bp.get("/pages/<name>/<path:filename>")
+    def page(name: str, filename: str = "index.html") -> Response:
+        if name not in pages:
+            abort(404)
+        # send_from_directory refuses paths that escape the directory (404).
+        return send_from_directory(pages[name], filename)
+
+    @bp.get("/<path:filename>")
+    def webui_file(filename: str) -> Response:
+        if filename.startswith("api/"):
+            abort(404)
+        return send_from_directory(webui, filename)
+
+    app.register_blueprint(bp)

@@ -1,0 +1,99 @@
+"""The storage interface shared by the SQLite and memory implementations.
+
+Instants cross this interface as aware UTC datetimes; ranges are half-open ``[start, end)``: an
+event is in range when it starts before ``end`` and ends after ``start`` (a zero-length event
+when it lies in ``[start, end)``). Reads return events unclipped, newest first (greatest start,
+then greatest end, then greatest id). Writes run inside ``atomic()``, which serialises writers and
+commits before returning; nested ``atomic()`` blocks join the outer transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from aw_core.models import Bucket, Event
+
+BUCKET_FIELDS = ("name", "type", "client", "hostname", "data")
+
+
+class StorageError(Exception):
+    """The storage cannot be opened or used (corrupt file, newer schema...)."""
+
+
+class Storage(Protocol):
+    def close(self) -> None: ...
+
+    def atomic(self) -> AbstractContextManager[None]: ...
+
+    # buckets
+    def create_bucket(self, bucket: Bucket) -> bool:
+        """Create the bucket; False (and no change) if one with that id exists."""
+        ...
+
+    def update_bucket(self, bucket_id: str, changes: dict[str, Any]) -> None:
+        """Set the given fields (a subset of BUCKET_FIELDS); raises BucketNotFound."""
+        ...
+
+    def delete_bucket(self, bucket_id: str) -> None:
+        """Delete the bucket and all its events; raises BucketNotFound."""
+        ...
+
+    def get_bucket(self, bucket_id: str) -> Bucket | None: ...
+
+    def list_buckets(self) -> list[Bucket]:
+        """All buckets in creation order, with first/last/last_updated filled in."""
+        ...
+
+    # events
+    def insert_events(self, bucket_id: str, events: Sequence[Event]) -> list[Event]:
+        """Insert new events (their ids are ignored); return them with their new ids."""
+        ...
+
+    def replace_event(self, bucket_id: str, event: Event) -> bool:
+        """Overwrite the event with ``event.id`` in this bucket; False if it is not there."""
+        ...
+
+    def delete_event(self, bucket_id: str, event_id: int) -> bool: ...
+
+    def get_event(self, bucket_id: str, event_id: int) -> Event | None: ...
+
+    def get_events(
+        self,
+        bucket_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Events overlapping the range, newest first, unclipped; raises BucketNotFound."""
+        ...
+
+    def count_events(
+        self, bucket_id: str, start: datetime | None = None, end: datetime | None = None
+    ) -> int: ...
+
+    def last_event(self, bucket_id: str) -> Event | None:
+        """The newest event of the bucket, or None if it is empty; raises BucketNotFound."""
+        ...
+
+    def iter_events(self, bucket_id: str) -> Iterator[Event]:
+        """Every event of the bucket, newest first, without holding them all in memory."""
+        ...
+
+    # settings: values are JSON text
+    def get_setting(self, key: str) -> str | None: ...
+
+    def set_setting(self, key: str, value_json: str) -> None: ...
+
+    def delete_setting(self, key: str) -> bool: ...
+
+    def all_settings(self) -> dict[str, str]: ...
+
+
+def in_range(start_us: int, end_us: int, range_start: int | None, range_end: int | None) -> bool:
+    """The half-open overlap rule of this module, on microsecond integers."""
+    if range_end is not None and start_us >= range_end:
+        return False
+    return range_start is None or end_us > range_start or start_us == range_start

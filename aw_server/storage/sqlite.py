@@ -1,0 +1,383 @@
+"""SQLite storage through peewee: one file, WAL journal, every write committed before it returns.
+
+Schema (version 1): ``buckets`` (metadata, data as JSON, and ``max_duration_us``: an upper bound
+on the duration of any event the bucket has held), ``events`` (start and end as integer UTC
+microseconds, data as JSON) under one index ``(bucket_pk, start_us, end_us)``, and ``settings``
+(key, JSON value). A range read scans the index only from ``start - max_duration_us``, so events
+that began long before the range are found without reading the bucket's whole history.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import peewee
+
+from aw_core.models import Bucket, Event
+from aw_core.timeutil import from_us, to_us
+from aw_server.errors import BucketNotFound
+from aw_server.storage.base import BUCKET_FIELDS, StorageError
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_EVENT_COLUMNS = "id, start_us, end_us, data"
+_NEWEST_FIRST = "ORDER BY start_us DESC, end_us DESC, id DESC"
+_US_PER_DAY = 86_400_000_000
+
+
+class BucketRow(peewee.Model):
+    pk = peewee.AutoField()
+    bucket_id = peewee.TextField(unique=True)
+    name = peewee.TextField(null=True)
+    type = peewee.TextField()
+    client = peewee.TextField()
+    hostname = peewee.TextField()
+    created_us = peewee.BigIntegerField()
+    data = peewee.TextField(default="{}")
+    max_duration_us = peewee.BigIntegerField(default=0)
+
+    class Meta:
+        table_name = "buckets"
+
+
+class EventRow(peewee.Model):
+    id = peewee.AutoField()
+    bucket = peewee.ForeignKeyField(
+        BucketRow, column_name="bucket_pk", on_delete="CASCADE", index=False
+    )
+    start_us = peewee.BigIntegerField()
+    end_us = peewee.BigIntegerField()
+    data = peewee.TextField()
+
+    class Meta:
+        table_name = "events"
+        indexes = ((("bucket", "start_us", "end_us"), False),)
+
+
+class SettingRow(peewee.Model):
+    key = peewee.TextField(primary_key=True)
+    value = peewee.TextField()
+
+    class Meta:
+        table_name = "settings"
+
+
+MODELS = [BucketRow, EventRow, SettingRow]
+
+
+def _dumps(data: Any) -> str:
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _event(row: tuple[int, int, int, str]) -> Event:
+    event_id, start_us, end_us, data = row
+    start = from_us(start_us)
+    return Event._trusted(event_id, start, from_us(end_us) - start, orjson.loads(data))
+
+
+def _migrate_to_1(db: peewee.SqliteDatabase) -> None:
+    # The models declare no database; bind them only while creating the tables.
+    with db.bind_ctx(MODELS):
+        db.create_tables(MODELS)
+
+
+# MIGRATIONS[n] brings a database at version n to version n + 1.
+MIGRATIONS: list[Callable[[peewee.SqliteDatabase], None]] = [_migrate_to_1]
+
+
+class SqliteStorage:
+    def __init__(self, path: str | Path, *, synchronous: str = "full") -> None:
+        self.path = str(path)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = peewee.SqliteDatabase(
+            self.path,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "busy_timeout": 10_000,
+                "synchronous": synchronous,
+                "cache_size": -16_000,
+            },
+        )
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        try:
+            self._migrate()
+        except (sqlite3.DatabaseError, peewee.DatabaseError) as exc:
+            self.db.close()
+            raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        with self._write_lock:
+            conn = self._conn()
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StorageError(
+                    f"the database {self.path} has schema version {version}, newer than this "
+                    f"server understands ({SCHEMA_VERSION}); upgrade the server instead"
+                )
+            while version < SCHEMA_VERSION:
+                with self.atomic():
+                    MIGRATIONS[version](self.db)
+                    version += 1
+                    conn.execute(f"PRAGMA user_version = {version}")
+                logger.info("migrated %s to schema version %d", self.path, version)
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection (peewee keeps one per thread, opened on first use)."""
+        return self.db.connection()
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        if getattr(self._local, "depth", 0):
+            self._local.depth += 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+            finally:
+                self._local.depth = 0
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _bucket_row(self, conn: sqlite3.Connection, bucket_id: str) -> tuple[int, int]:
+        row = conn.execute(
+            "SELECT pk, max_duration_us FROM buckets WHERE bucket_id = ?", (bucket_id,)
+        ).fetchone()
+        if row is None:
+            raise BucketNotFound(bucket_id)
+        return row
+
+    def _range_clause(
+        self, max_duration: int, start: datetime | None, end: datetime | None
+    ) -> tuple[str, list[int]]:
+        clause, params = "", []
+        if end is not None:
+            clause += " AND start_us < ?"
+            params.append(to_us(end))
+        if start is not None:
+            start_us = to_us(start)
+            clause += " AND start_us >= ? AND (end_us > ? OR start_us = ?)"
+            params += [start_us - max_duration, start_us, start_us]
+        return clause, params
+
+    def _bucket(self, row: tuple[Any, ...]) -> Bucket:
+        _, bucket_id, name, type_, client, hostname, created_us, data = row
+        return Bucket(
+            id=bucket_id,
+            name=name,
+            type=type_,
+            client=client,
+            hostname=hostname,
+            created=from_us(created_us),
+            data=orjson.loads(data),
+        )
+
+    def _with_stats(self, conn: sqlite3.Connection, pk: int, max_duration: int, bucket: Bucket) -> Bucket:
+        newest = conn.execute(
+            f"SELECT start_us, end_us FROM events WHERE bucket_pk = ? {_NEWEST_FIRST} LIMIT 1", (pk,)
+        ).fetchone()
+        if newest is None:
+            return bucket
+        first = conn.execute("SELECT min(start_us) FROM events WHERE bucket_pk = ?", (pk,)).fetchone()[0]
+        last = conn.execute(
+            "SELECT max(end_us) FROM events WHERE bucket_pk = ? AND start_us >= ?",
+            (pk, newest[0] - max_duration),
+        ).fetchone()[0]
+        bucket.first, bucket.last, bucket.last_updated = from_us(first), from_us(last), from_us(newest[1])
+        return bucket
+
+    def _grow_max_duration(self, conn: sqlite3.Connection, pk: int, current: int, duration: int) -> None:
+        if duration > current:
+            conn.execute("UPDATE buckets SET max_duration_us = ? WHERE pk = ?", (duration, pk))
+
+    # -- buckets -----------------------------------------------------------------------------
+
+    _BUCKET_SELECT = "SELECT pk, bucket_id, name, type, client, hostname, created_us, data, max_duration_us FROM buckets"
+
+    def create_bucket(self, bucket: Bucket) -> bool:
+        with self.atomic():
+            conn = self._conn()
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO buckets (bucket_id, name, type, client, hostname, created_us, data, max_duration_us)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (bucket.id, bucket.name, bucket.type, bucket.client, bucket.hostname,
+                 to_us(bucket.created), _dumps(bucket.data)),
+            )
+            return cursor.rowcount == 1
+
+    def update_bucket(self, bucket_id: str, changes: dict[str, Any]) -> None:
+        unknown = set(changes) - set(BUCKET_FIELDS)
+        if unknown:
+            raise ValueError(f"cannot update bucket fields {sorted(unknown)}")
+        with self.atomic():
+            conn = self._conn()
+            pk, _ = self._bucket_row(conn, bucket_id)
+            for name, value in changes.items():
+                conn.execute(
+                    f"UPDATE buckets SET {name} = ? WHERE pk = ?",
+                    (_dumps(value) if name == "data" else value, pk),
+                )
+
+    def delete_bucket(self, bucket_id: str) -> None:
+        with self.atomic():
+            conn = self._conn()
+            pk, _ = self._bucket_row(conn, bucket_id)
+            conn.execute("DELETE FROM events WHERE bucket_pk = ?", (pk,))
+            conn.execute("DELETE FROM buckets WHERE pk = ?", (pk,))
+
+    def get_bucket(self, bucket_id: str) -> Bucket | None:
+        conn = self._conn()
+        row = conn.execute(self._BUCKET_SELECT + " WHERE bucket_id = ?", (bucket_id,)).fetchone()
+        if row is None:
+            return None
+        return self._with_stats(conn, row[0], row[-1], self._bucket(row[:-1]))
+
+    def list_buckets(self) -> list[Bucket]:
+        conn = self._conn()
+        rows = conn.execute(self._BUCKET_SELECT + " ORDER BY pk").fetchall()
+        return [self._with_stats(conn, row[0], row[-1], self._bucket(row[:-1])) for row in rows]
+
+    # -- events ------------------------------------------------------------------------------
+
+    def insert_events(self, bucket_id: str, events: Sequence[Event]) -> list[Event]:
+        with self.atomic():
+            conn = self._conn()
+            pk, max_duration = self._bucket_row(conn, bucket_id)
+            next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()[0]
+            rows, inserted, longest = [], [], 0
+            for offset, event in enumerate(events):
+                start_us = to_us(event.timestamp)
+                end_us = to_us(event.end)
+                longest = max(longest, end_us - start_us)
+                rows.append((next_id + offset, pk, start_us, end_us, _dumps(event.data)))
+                inserted.append(Event._trusted(next_id + offset, event.timestamp, event.duration, event.data))
+            conn.executemany(
+                "INSERT INTO events (id, bucket_pk, start_us, end_us, data) VALUES (?, ?, ?, ?, ?)", rows
+            )
+            self._grow_max_duration(conn, pk, max_duration, longest)
+            return inserted
+
+    def replace_event(self, bucket_id: str, event: Event) -> bool:
+        with self.atomic():
+            conn = self._conn()
+            pk, max_duration = self._bucket_row(conn, bucket_id)
+            start_us, end_us = to_us(event.timestamp), to_us(event.end)
+            cursor = conn.execute(
+                "UPDATE events SET start_us = ?, end_us = ?, data = ? WHERE id = ? AND bucket_pk = ?",
+                (start_us, end_us, _dumps(event.data), event.id, pk),
+            )
+            if cursor.rowcount != 1:
+                return False
+            self._grow_max_duration(conn, pk, max_duration, end_us - start_us)
+            return True
+
+    def delete_event(self, bucket_id: str, event_id: int) -> bool:
+        with self.atomic():
+            conn = self._conn()
+            pk, _ = self._bucket_row(conn, bucket_id)
+            cursor = conn.execute("DELETE FROM events WHERE id = ? AND bucket_pk = ?", (event_id, pk))
+            return cursor.rowcount == 1
+
+    def get_event(self, bucket_id: str, event_id: int) -> Event | None:
+        conn = self._conn()
+        pk, _ = self._bucket_row(conn, bucket_id)
+        row = conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ? AND bucket_pk = ?", (event_id, pk)
+        ).fetchone()
+        return _event(row) if row else None
+
+    def get_events(
+        self,
+        bucket_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        conn = self._conn()
+        pk, max_duration = self._bucket_row(conn, bucket_id)
+        clause, params = self._range_clause(max_duration, start, end)
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE bucket_pk = ?{clause} {_NEWEST_FIRST}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_event(row) for row in conn.execute(sql, [pk, *params])]
+
+    def count_events(
+        self, bucket_id: str, start: datetime | None = None, end: datetime | None = None
+    ) -> int:
+        conn = self._conn()
+        pk, max_duration = self._bucket_row(conn, bucket_id)
+        clause, params = self._range_clause(max_duration, start, end)
+        sql = f"SELECT count(*) FROM events WHERE bucket_pk = ?{clause}"
+        return int(conn.execute(sql, [pk, *params]).fetchone()[0])
+
+    def last_event(self, bucket_id: str) -> Event | None:
+        events = self.get_events(bucket_id, limit=1)
+        return events[0] if events else None
+
+    def iter_events(self, bucket_id: str) -> Iterator[Event]:
+        conn = self._conn()
+        pk, _ = self._bucket_row(conn, bucket_id)  # raises now, not on the first next()
+        cursor = conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE bucket_pk = ? {_NEWEST_FIRST}", (pk,)
+        )
+        return self._stream(cursor)
+
+    @staticmethod
+    def _stream(cursor: sqlite3.Cursor) -> Iterator[Event]:
+        try:
+            while rows := cursor.fetchmany(1000):
+                for row in rows:
+                    yield _event(row)
+        finally:
+            cursor.close()
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value_json: str) -> None:
+        with self.atomic():
+            self._conn().execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value_json),
+            )
+
+    def delete_setting(self, key: str) -> bool:
+        with self.atomic():
+            return self._conn().execute("DELETE FROM settings WHERE key = ?", (key,)).rowcount == 1
+
+    def all_settings(self) -> dict[str, str]:
+        return dict(self._conn().execute("SELECT key, value FROM settings ORDER BY key").fetchall())
+
+    def integrity_check(self) -> str:
+        return str(self._conn().execute("PRAGMA integrity_check").fetchone()[0])
