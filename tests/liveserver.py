@@ -1,0 +1,100 @@
+"""Real HTTP servers for tests: waitress in a thread, or the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+from flask import Flask
+from waitress.server import create_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ThreadedServer:
+    """Serve a Flask app with waitress on a free loopback port in a background thread."""
+
+    def __init__(self, app: Flask, threads: int = 8) -> None:
+        self.app = app
+        self.server = create_server(
+            app, host="127.0.0.1", port=0, threads=threads, asyncore_loop_timeout=0.1
+        )
+        self.port: int = self.server.effective_port  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> ThreadedServer:
+        self.thread.start()
+        wait_until_ready(self.url)
+        return self
+
+    def stop(self) -> None:
+        server = self.server
+
+        def close_all() -> None:  # runs inside the server's own loop thread
+            for channel in list(server._map.values()):  # type: ignore[union-attr]
+                channel.close()
+
+        server.trigger.pull_trigger(close_all)  # type: ignore[union-attr]
+        self.thread.join(timeout=5)
+        server.task_dispatcher.shutdown(timeout=5)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_ready(url: str, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll GET /api/0/info until it answers (readiness, not a sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if requests.get(f"{url}/api/0/info", timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.02)
+    raise TimeoutError(f"{url} did not become ready within {timeout}s")
+
+
+class ServerProcess:
+    """``python -m aw_server`` as a subprocess with its own environment (XDG dirs)."""
+
+    def __init__(self, args: list[str], env: Mapping[str, str], port: int) -> None:
+        self.args = args
+        self.env = dict(env)
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> ServerProcess:
+        cmd = [sys.executable, "-m", "aw_server", "--port", str(self.port), *self.args]
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        wait_until_ready(self.url, timeout, self.proc)
+        return self
+
+    def stop(self, sig: int | None = None, timeout: float = 10.0) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            if sig is None:
+                self.proc.terminate()
+            else:
+                os.kill(self.proc.pid, sig)
+        return self.proc.wait(timeout=timeout)
+
+    def output(self) -> str:
+        assert self.proc is not None and self.proc.stdout is not None
+        return self.proc.stdout.read().decode(errors="replace")

@@ -1,0 +1,260 @@
+"""The storage contract, run against both the memory and the SQLite storage."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from aw_core.models import Bucket, Event
+from aw_server.errors import BucketNotFound
+from aw_server.storage import SqliteStorage, Storage, StorageError
+from aw_server.storage import sqlite as sqlite_module
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def at(seconds: float, duration: float = 0, data: dict[str, object] | None = None) -> Event:
+    return Event(timestamp=T0 + timedelta(seconds=seconds), duration=duration, data=data or {})
+
+
+def make_bucket(storage: Storage, bucket_id: str = "b") -> None:
+    assert storage.create_bucket(Bucket(bucket_id, "type", "client", "host", T0, data={"k": "v"}))
+
+
+def test_create_get_list_delete_bucket(storage: Storage) -> None:
+    make_bucket(storage, "one")
+    make_bucket(storage, "two")
+    assert not storage.create_bucket(Bucket("one", "other", "c", "h", T0))
+    one = storage.get_bucket("one")
+    assert one is not None and one.type == "type" and one.data == {"k": "v"} and one.created == T0
+    assert one.first is None and one.last is None and one.last_updated is None
+    assert [b.id for b in storage.list_buckets()] == ["one", "two"]
+    storage.delete_bucket("one")
+    assert storage.get_bucket("one") is None
+    with pytest.raises(BucketNotFound):
+        storage.delete_bucket("one")
+
+
+def test_update_bucket(storage: Storage) -> None:
+    make_bucket(storage)
+    storage.update_bucket("b", {"name": "Nice", "data": {"x": [1]}, "hostname": "h2"})
+    bucket = storage.get_bucket("b")
+    assert bucket is not None and (bucket.name, bucket.data, bucket.hostname) == ("Nice", {"x": [1]}, "h2")
+    with pytest.raises(BucketNotFound):
+        storage.update_bucket("missing", {"name": "x"})
+
+
+def test_insert_returns_ids_and_reads_newest_first(storage: Storage) -> None:
+    make_bucket(storage)
+    inserted = storage.insert_events("b", [at(0, 1, {"n": 0}), at(10, 1, {"n": 1}), at(5, 1, {"n": 2})])
+    assert all(isinstance(e.id, int) for e in inserted)
+    assert len({e.id for e in inserted}) == 3
+    events = storage.get_events("b")
+    assert [e.data["n"] for e in events] == [1, 2, 0]
+    assert storage.get_event("b", inserted[0].id) == inserted[0]  # type: ignore[arg-type]
+    assert storage.count_events("b") == 3
+    assert storage.get_events("b", limit=2) == events[:2]
+    assert storage.get_events("b", limit=0) == []
+
+
+def test_bucket_stats(storage: Storage) -> None:
+    make_bucket(storage)
+    storage.insert_events("b", [at(0, 100), at(10, 5), at(50, 1)])
+    bucket = storage.get_bucket("b")
+    assert bucket is not None
+    assert bucket.first == T0
+    assert bucket.last == T0 + timedelta(seconds=100)  # the long first event ends last
+    assert bucket.last_updated == T0 + timedelta(seconds=51)  # end of the newest event
+
+
+def test_range_is_half_open_and_unclipped(storage: Storage) -> None:
+    make_bucket(storage)
+    storage.insert_events("b", [at(0, 10, {"n": "a"}), at(10, 10, {"n": "b"}), at(20, 0, {"n": "c"}), at(30, 5, {"n": "d"})])
+    got = storage.get_events("b", T0 + timedelta(seconds=10), T0 + timedelta(seconds=20))
+    assert [e.data["n"] for e in got] == ["b"]  # a ends at 10, c starts at 20
+    got = storage.get_events("b", T0 + timedelta(seconds=5), T0 + timedelta(seconds=31))
+    assert [e.data["n"] for e in got] == ["d", "c", "b", "a"]
+    assert got[-1].duration == timedelta(seconds=10)  # unclipped
+    assert storage.count_events("b", T0 + timedelta(seconds=20), T0 + timedelta(seconds=21)) == 1
+    assert storage.count_events("b", None, T0 + timedelta(seconds=10)) == 1
+    assert storage.count_events("b", T0 + timedelta(seconds=30), None) == 1
+
+
+def test_range_finds_events_that_began_long_before(storage: Storage) -> None:
+    """Peer bug 2: the Python server misses events that began more than 24 h before start."""
+    make_bucket(storage)
+    storage.insert_events("b", [at(0, 3 * 86400, {"long": True})])
+    storage.insert_events("b", [at(100 + i, 1) for i in range(50)])
+    start = T0 + timedelta(days=2)
+    got = storage.get_events("b", start, start + timedelta(hours=1))
+    assert [e.data for e in got] == [{"long": True}]
+    assert storage.count_events("b", start, start + timedelta(hours=1)) == 1
+
+
+def test_replace_and_delete_event(storage: Storage) -> None:
+    make_bucket(storage)
+    make_bucket(storage, "other")
+    (event,) = storage.insert_events("b", [at(0, 1)])
+    replacement = event.replace(duration=timedelta(days=5), data={"new": 1})
+    assert storage.replace_event("b", replacement)
+    assert storage.get_event("b", event.id) == replacement  # type: ignore[arg-type]
+    # the longer duration must still be found from far inside it
+    assert storage.count_events("b", T0 + timedelta(days=4), T0 + timedelta(days=4, seconds=1)) == 1
+    assert not storage.replace_event("other", replacement)
+    assert not storage.replace_event("b", replacement.replace(id=99999))
+    assert not storage.delete_event("other", event.id)  # type: ignore[arg-type]
+    assert storage.delete_event("b", event.id)  # type: ignore[arg-type]
+    assert not storage.delete_event("b", event.id)  # type: ignore[arg-type]
+    assert storage.get_event("b", event.id) is None  # type: ignore[arg-type]
+
+
+def test_missing_bucket_raises(storage: Storage) -> None:
+    for call in (
+        lambda: storage.get_events("nope"),
+        lambda: storage.count_events("nope"),
+        lambda: storage.insert_events("nope", [at(0)]),
+        lambda: storage.last_event("nope"),
+        lambda: storage.iter_events("nope"),
+        lambda: storage.get_event("nope", 1),
+    ):
+        with pytest.raises(BucketNotFound):
+            call()
+
+
+def test_delete_bucket_deletes_events(storage: Storage) -> None:
+    make_bucket(storage)
+    storage.insert_events("b", [at(i) for i in range(10)])
+    storage.delete_bucket("b")
+    make_bucket(storage)
+    assert storage.get_events("b") == []
+    assert storage.last_event("b") is None
+
+
+def test_last_event_and_iter(storage: Storage) -> None:
+    make_bucket(storage)
+    assert storage.last_event("b") is None
+    storage.insert_events("b", [at(i, 1, {"i": i}) for i in range(2500)])
+    last = storage.last_event("b")
+    assert last is not None and last.data == {"i": 2499}
+    streamed = list(storage.iter_events("b"))
+    assert len(streamed) == 2500 and streamed[0].data == {"i": 2499}
+
+
+def test_stored_data_cannot_be_changed_through_results(storage: Storage) -> None:
+    make_bucket(storage)
+    (event,) = storage.insert_events("b", [at(0, 1, {"k": "v"})])
+    storage.get_events("b")[0].data["k"] = "changed"
+    assert storage.get_event("b", event.id).data == {"k": "v"}  # type: ignore[arg-type, union-attr]
+
+
+def test_atomic_rolls_back_everything(storage: Storage) -> None:
+    make_bucket(storage)
+    with pytest.raises(RuntimeError), storage.atomic():
+        storage.insert_events("b", [at(0)])
+        make_bucket(storage, "new")
+        storage.set_setting("k", "1")
+        raise RuntimeError
+    assert storage.count_events("b") == 0
+    assert storage.get_bucket("new") is None
+    assert storage.get_setting("k") is None
+
+
+def test_settings(storage: Storage) -> None:
+    assert storage.all_settings() == {}
+    for key, value in [("a", "false"), ("b", "0"), ("c", '""'), ("d", "null"), ("e", '{"x":[1]}')]:
+        storage.set_setting(key, value)
+        assert storage.get_setting(key) == value
+    storage.set_setting("a", "true")
+    assert storage.all_settings()["a"] == "true"
+    assert storage.delete_setting("a")
+    assert not storage.delete_setting("a")
+    assert storage.get_setting("a") is None
+
+
+def test_unicode_and_nested_data(storage: Storage) -> None:
+    make_bucket(storage, "bücket-✓")
+    data = {"title": "naïve — 日本語 🎉", "nested": {"list": [1, 2.5, None, True, {"deep": "x"}]}}
+    storage.insert_events("bücket-✓", [at(0, 1, data)])
+    assert storage.get_events("bücket-✓")[0].data == data
+
+
+def test_concurrent_inserts_get_unique_ids(storage: Storage) -> None:
+    make_bucket(storage)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(50):
+                storage.insert_events("b", [at(n * 1000 + i)])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    events = storage.get_events("b")
+    assert len(events) == 300 and len({e.id for e in events}) == 300
+
+
+# -- SQLite specifics ---------------------------------------------------------------------------
+
+
+def test_sqlite_schema_and_pragmas(tmp_path: Path) -> None:
+    store = SqliteStorage(tmp_path / "s.sqlite")
+    conn = store.db.connection()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == sqlite_module.SCHEMA_VERSION
+    indexes = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'")]
+    assert len(indexes) == 1
+    make_bucket(store)
+    store.insert_events("b", [at(0)])
+    plan = " ".join(
+        str(r[-1])
+        for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM events WHERE bucket_pk = 1 AND start_us < 5 AND start_us >= 0"
+            " ORDER BY start_us DESC, end_us DESC, id DESC"
+        )
+    )
+    assert indexes[0] in plan and "TEMP B-TREE" not in plan
+    store.close()
+
+
+def test_sqlite_persists_across_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    store = SqliteStorage(path)
+    make_bucket(store)
+    store.insert_events("b", [at(0, 5, {"x": 1})])
+    store.set_setting("s", "[1,2]")
+    store.close()
+    reopened = SqliteStorage(path)
+    assert reopened.get_events("b")[0].data == {"x": 1}
+    assert reopened.get_setting("s") == "[1,2]"
+    assert reopened.integrity_check() == "ok"
+    reopened.close()
+
+
+def test_sqlite_refuses_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    SqliteStorage(path).close()
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(StorageError, match="newer"):
+        SqliteStorage(path)
+
+
+def test_sqlite_refuses_corrupt_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="cannot open"):
+        SqliteStorage(path)
+    assert path.read_bytes().startswith(b"this is not a database")  # left untouched
