@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, send_from_directory
+from werkzeug.routing import PathConverter
 
 from aw_server.config import Config
 from aw_server.http import json_response
@@ -12,7 +13,14 @@ from aw_server.http import json_response
 BUILTIN_STATIC = Path(__file__).parent / "static"
 
 
+class NonApiPath(PathConverter):
+    """A path that does not start with ``api/``, so API paths answer 404/405 as JSON."""
+
+    regex = r"(?!api(?:/|$))[^/].*?"
+
+
 def register_static(app: Flask, config: Config) -> None:
+    app.url_map.converters["nonapi"] = NonApiPath
     webui = Path(config.webui_path) if config.webui_path else BUILTIN_STATIC
     pages = {name: Path(path) for name, path in config.custom_static.items()}
     bp = Blueprint("static_files", __name__)
@@ -33,10 +41,8 @@ def register_static(app: Flask, config: Config) -> None:
         # send_from_directory refuses paths that escape the directory (404).
         return send_from_directory(pages[name], filename)
 
-    @bp.get("/<path:filename>")
+    @bp.get("/<nonapi:filename>")
     def webui_file(filename: str) -> Response:
-        if filename.startswith("api/"):
-            abort(404)
         return send_from_directory(webui, filename)
 
     app.register_blueprint(bp)

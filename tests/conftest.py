@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from aw_server.storage import MemoryStorage, SqliteStorage, Storage
 from tests.liveserver import ThreadedServer
 
 JSON = {"Content-Type": "application/json"}
+NO_BODY = object()
 
 
 @pytest.fixture(autouse=True)
@@ -83,11 +85,17 @@ class Api:
     def get(self, path: str, **kw: object) -> requests.Response:
         return self.session.get(self.url(path), timeout=30, **kw)  # type: ignore[arg-type]
 
-    def post(self, path: str, json: object = None, **kw: object) -> requests.Response:
-        return self.session.post(self.url(path), json=json, timeout=30, **kw)  # type: ignore[arg-type]
+    def post(self, path: str, body: object = NO_BODY, **kw: object) -> requests.Response:
+        return self._send("POST", path, body, **kw)
 
-    def put(self, path: str, json: object = None, **kw: object) -> requests.Response:
-        return self.session.put(self.url(path), json=json, timeout=30, **kw)  # type: ignore[arg-type]
+    def put(self, path: str, body: object = NO_BODY, **kw: object) -> requests.Response:
+        return self._send("PUT", path, body, **kw)
+
+    def _send(self, method: str, path: str, body: object, **kw: object) -> requests.Response:
+        if body is not NO_BODY:
+            kw["data"] = json.dumps(body).encode()
+            kw["headers"] = {**JSON, **kw.get("headers", {})}  # type: ignore[dict-item]
+        return self.session.request(method, self.url(path), timeout=30, **kw)  # type: ignore[arg-type]
 
     def delete(self, path: str, **kw: object) -> requests.Response:
         return self.session.delete(self.url(path), timeout=30, **kw)  # type: ignore[arg-type]

@@ -258,3 +258,12 @@ def test_sqlite_refuses_corrupt_file(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open"):
         SqliteStorage(path)
     assert path.read_bytes().startswith(b"this is not a database")  # left untouched
+
+
+def test_ids_of_deleted_events_are_not_reused(storage: Storage) -> None:
+    make_bucket(storage)
+    ids = [e.id for e in storage.insert_events("b", [at(0), at(1)])]
+    for event_id in ids:
+        storage.delete_event("b", event_id)  # type: ignore[arg-type]
+    (fresh,) = storage.insert_events("b", [at(2)])
+    assert fresh.id not in ids and fresh.id > max(ids)  # type: ignore[operator, type-var]

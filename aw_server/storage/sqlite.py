@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 import peewee
+from playhouse.sqlite_ext import AutoIncrementField
 
 from aw_core.models import Bucket, Event
 from aw_core.timeutil import from_us, to_us
@@ -50,7 +51,8 @@ class BucketRow(peewee.Model):
 
 
 class EventRow(peewee.Model):
-    id = peewee.AutoField()
+    # AUTOINCREMENT: the id of a deleted event is never handed out again.
+    id = AutoIncrementField()
     bucket = peewee.ForeignKeyField(
         BucketRow, column_name="bucket_pk", on_delete="CASCADE", index=False
     )
@@ -212,6 +214,14 @@ class SqliteStorage:
         bucket.first, bucket.last, bucket.last_updated = from_us(first), from_us(last), from_us(newest[1])
         return bucket
 
+    @staticmethod
+    def _next_event_id(conn: sqlite3.Connection) -> int:
+        # Ids are allocated here (under the write lock) so a batch insert knows them without a
+        # round trip per row; sqlite_sequence remembers the highest id ever used.
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        highest = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        return max(row[0] if row else 0, highest) + 1
+
     def _grow_max_duration(self, conn: sqlite3.Connection, pk: int, current: int, duration: int) -> None:
         if duration > current:
             conn.execute("UPDATE buckets SET max_duration_us = ? WHERE pk = ?", (duration, pk))
@@ -269,7 +279,7 @@ class SqliteStorage:
         with self.atomic():
             conn = self._conn()
             pk, max_duration = self._bucket_row(conn, bucket_id)
-            next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()[0]
+            next_id = self._next_event_id(conn)
             rows, inserted, longest = [], [], 0
             for offset, event in enumerate(events):
                 start_us = to_us(event.timestamp)
