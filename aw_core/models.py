@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -31,7 +31,7 @@ class Event:
         data: Mapping[str, Any] | None = None,
     ) -> None:
         self.id = id
-        self.timestamp = timestamp if timestamp is not None else datetime.now(timezone.utc)
+        self.timestamp = timestamp if timestamp is not None else datetime.now(UTC)
         self.duration = duration if duration is not None else 0
         self.data: dict[str, Any] = dict(data) if data is not None else {}
 
@@ -57,7 +57,9 @@ class Event:
         return self._timestamp + self._duration
 
     @classmethod
-    def _trusted(cls, id: EventId, timestamp: datetime, duration: timedelta, data: dict[str, Any]) -> Event:
+    def _trusted(
+        cls, id: EventId, timestamp: datetime, duration: timedelta, data: dict[str, Any]
+    ) -> Event:
         """Build an event from values already known to be valid (aware UTC, timedelta, dict)."""
         event = cls.__new__(cls)
         event.id = id

@@ -7,11 +7,11 @@ number of microseconds since the Unix epoch.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dateutil.parser import isoparse
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
 
@@ -34,16 +34,16 @@ def parse_datetime(value: str | datetime) -> datetime:
     else:
         raise ValueError(f"timestamp must be an ISO 8601 string, not {type(value).__name__}")
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
+        return dt.replace(tzinfo=UTC)
     try:
-        return dt.astimezone(timezone.utc)
+        return dt.astimezone(UTC)
     except (OverflowError, ValueError):
         raise ValueError(f"timestamp {value!r} is out of range") from None
 
 
 def format_datetime(dt: datetime) -> str:
     """Format an aware datetime as ISO 8601 in UTC (``2024-01-01T12:00:00.123000+00:00``)."""
-    return dt.astimezone(timezone.utc).isoformat()
+    return dt.astimezone(UTC).isoformat()
 
 
 def to_us(dt: datetime) -> int:

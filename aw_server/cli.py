@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=PATH",
         help="serve directory PATH under /pages/NAME/ (repeatable, or comma separated)",
     )
-    parser.add_argument("--webui-path", help="serve this web UI directory at / instead of the built-in page")
+    parser.add_argument(
+        "--webui-path", help="serve this web UI directory at / instead of the built-in page"
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     parser.add_argument("--version", action="version", version=f"aw-server {__version__}")
     return parser
@@ -80,7 +82,8 @@ def serve(config: Config) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    logger.info("aw-server %s listening on http://%s:%s", __version__, config.host, server.effective_port)  # type: ignore[union-attr]
+    port = getattr(server, "effective_port", config.port)
+    logger.info("aw-server %s listening on http://%s:%s", __version__, config.host, port)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -80,13 +80,20 @@ def config_from_table(table: dict[str, Any], base: Config) -> Config:
             raise ConfigError(f"unknown setting {key!r} in the [server] section")
         if name in ("cors_origins", "cors_regex"):
             value = _as_list(value, key)
-        elif name == "custom_static":
-            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-                raise ConfigError("custom_static must be a table of name = path")
+        elif name == "custom_static" and not (
+            isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+        ):
+            raise ConfigError("custom_static must be a table of name = path")
         values[name] = value
     config = Config(**values)
+    expected_types: dict[str, tuple[type, ...]] = {
+        "int": (int,),
+        "float": (int, float),
+        "bool": (bool,),
+        "str": (str,),
+    }
     for name, f in known.items():
-        expected = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(str(f.type))
+        expected = expected_types.get(str(f.type))
         if expected and not isinstance(getattr(config, name), expected):
             raise ConfigError(f"{name} has the wrong type in the config file")
     return config

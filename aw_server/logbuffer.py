@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 MAX_RECORDS = 1000
@@ -23,7 +23,7 @@ class LogBuffer(logging.Handler):
             message = str(record.msg)
         self._records.append(
             {
-                "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+                "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
                 "level": record.levelname,
                 "logger": record.name,
                 "message": message,

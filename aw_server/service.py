@@ -12,7 +12,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def _optional_data(body: dict[str, Any], where: str) -> dict[str, Any]:
 def _optional_created(body: dict[str, Any], where: str) -> datetime:
     created = body.get("created")
     if created is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     if not isinstance(created, str):
         raise BadRequest(f"{where}: field 'created' must be an ISO 8601 string")
     try:
@@ -236,7 +236,9 @@ class Service:
                 elif self.storage.replace_event(bucket_id, event):
                     result[index] = event
                 else:
-                    raise BadRequest(f"event {index}: there's no event {event.id} in bucket {bucket_id!r}")
+                    raise BadRequest(
+                        f"event {index}: there's no event {event.id} in bucket {bucket_id!r}"
+                    )
             inserted = self.storage.insert_events(bucket_id, [e for _, e in fresh])
             for (index, _), event in zip(fresh, inserted, strict=True):
                 result[index] = event
@@ -262,7 +264,13 @@ class Service:
         yield b'{"buckets":{'
         for index, bucket in enumerate(buckets):
             head = orjson.dumps(bucket.to_json_dict())
-            yield (b"," if index else b"") + orjson.dumps(bucket.id) + b":" + head[:-1] + b',"events":['
+            yield (
+                (b"," if index else b"")
+                + orjson.dumps(bucket.id)
+                + b":"
+                + head[:-1]
+                + b',"events":['
+            )
             try:
                 events = self.storage.iter_events(bucket.id)
                 first = True
@@ -311,7 +319,8 @@ class Service:
             if not isinstance(raw_events, list):
                 raise BadRequest(f"{where}: field 'events' must be a list")
             events = [
-                parse_event(e, f"{where}, event {i}", allow_id=False) for i, e in enumerate(raw_events)
+                parse_event(e, f"{where}, event {i}", allow_id=False)
+                for i, e in enumerate(raw_events)
             ]
             parsed.append(ImportedBucket(bucket, events))
         return parsed

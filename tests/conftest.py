@@ -38,7 +38,9 @@ def subprocess_env() -> dict[str, str]:
 
 @pytest.fixture(params=["memory", "sqlite"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    store: Storage = MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path / "test.sqlite")
+    store: Storage = (
+        MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path / "test.sqlite")
+    )
     yield store
     store.close()
 
@@ -110,6 +112,8 @@ def api(server: ThreadedServer) -> Api:
     return Api(server.url)
 
 
-def ev(ts: str, duration: float = 0, data: dict[str, object] | None = None, **kw: object) -> dict[str, object]:
+def ev(
+    ts: str, duration: float = 0, data: dict[str, object] | None = None, **kw: object
+) -> dict[str, object]:
     """An event in its wire form."""
     return {"timestamp": ts, "duration": duration, "data": data if data is not None else {}, **kw}

@@ -53,7 +53,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_ready(url: str, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_until_ready(
+    url: str, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     """Poll GET /api/0/info until it answers (readiness, not a sleep)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -71,15 +73,17 @@ def wait_until_ready(url: str, timeout: float = 15.0, proc: subprocess.Popen[byt
 class ServerProcess:
     """``python -m aw_server`` as a subprocess with its own environment (XDG dirs)."""
 
-    def __init__(self, args: list[str], env: Mapping[str, str], port: int) -> None:
-        self.args = args
+    def __init__(
+        self, args: list[str], env: Mapping[str, str], port: int, *, pass_port: bool = True
+    ) -> None:
+        self.args = ["--port", str(port), *args] if pass_port else args
         self.env = dict(env)
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
-        cmd = [sys.executable, "-m", "aw_server", "--port", str(self.port), *self.args]
+        cmd = [sys.executable, "-m", "aw_server", *self.args]
         self.proc = subprocess.Popen(
             cmd, env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )

@@ -34,7 +34,10 @@ def test_list_buckets_with_metadata(api: Api) -> None:
     api.post("buckets/b1/events", [ev("2024-01-01T00:00:00Z", 100), ev("2024-01-01T00:00:10Z", 5)])
     buckets = api.get("buckets/").json()
     assert list(buckets) == ["b1", "b2"]
-    assert buckets["b1"]["metadata"] == {"start": "2024-01-01T00:00:00+00:00", "end": "2024-01-01T00:01:40+00:00"}
+    assert buckets["b1"]["metadata"] == {
+        "start": "2024-01-01T00:00:00+00:00",
+        "end": "2024-01-01T00:01:40+00:00",
+    }
     assert buckets["b1"]["last_updated"] == "2024-01-01T00:00:15+00:00"
     assert buckets["b2"]["last_updated"] is None
     assert api.get("buckets").status_code == 200  # without the trailing slash too
@@ -98,10 +101,19 @@ def test_create_bucket_bad_id(api: Api) -> None:
 
 def test_put_bucket_updates(api: Api) -> None:
     api.create_bucket("b")
-    r = api.put("buckets/b", {"name": "New", "type": "t2", "client": "c2", "hostname": "h2", "data": {"a": 1}})
+    r = api.put(
+        "buckets/b",
+        {"name": "New", "type": "t2", "client": "c2", "hostname": "h2", "data": {"a": 1}},
+    )
     assert r.status_code == 200
     bucket = api.get("buckets/b").json()
-    assert (bucket["name"], bucket["type"], bucket["client"], bucket["hostname"], bucket["data"]) == (
+    assert (
+        bucket["name"],
+        bucket["type"],
+        bucket["client"],
+        bucket["hostname"],
+        bucket["data"],
+    ) == (
         "New",
         "t2",
         "c2",
@@ -155,4 +167,7 @@ def test_create_with_charset_content_type(api: Api) -> None:
 def test_unicode_bucket_id(api: Api) -> None:
     assert api.create_bucket("aw-watcher-wïndow_hôst ✓").status_code == 200
     assert "aw-watcher-wïndow_hôst ✓" in api.get("buckets/").json()
-    assert api.session.get(api.url("buckets/aw-watcher-wïndow_hôst ✓"), headers=JSON).status_code == 200
+    assert (
+        api.session.get(api.url("buckets/aw-watcher-wïndow_hôst ✓"), headers=JSON).status_code
+        == 200
+    )

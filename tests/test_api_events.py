@@ -16,7 +16,12 @@ def test_post_single_event_returns_it_with_id(api: Api, bucket: str) -> None:
     assert r.status_code == 200
     body = r.json()
     assert isinstance(body["id"], int)
-    assert body == {"id": body["id"], "timestamp": "2024-01-01T10:00:00.500000+00:00", "duration": 1.5, "data": {"app": "x"}}
+    assert body == {
+        "id": body["id"],
+        "timestamp": "2024-01-01T10:00:00.500000+00:00",
+        "duration": 1.5,
+        "data": {"app": "x"},
+    }
     assert api.get(f"buckets/b/events/{body['id']}").json() == body
 
 
@@ -38,8 +43,14 @@ def test_get_events_newest_first_with_limit(api: Api, bucket: str) -> None:
 
 
 def test_get_events_range_clips(api: Api, bucket: str) -> None:
-    api.post("buckets/b/events", [ev("2024-01-01T00:00:00Z", 60, {"n": 1}), ev("2024-01-01T00:02:00Z", 60, {"n": 2})])
-    events = api.get("buckets/b/events", params={"start": "2024-01-01T00:00:30Z", "end": "2024-01-01T00:02:30+00:00"}).json()
+    api.post(
+        "buckets/b/events",
+        [ev("2024-01-01T00:00:00Z", 60, {"n": 1}), ev("2024-01-01T00:02:00Z", 60, {"n": 2})],
+    )
+    events = api.get(
+        "buckets/b/events",
+        params={"start": "2024-01-01T00:00:30Z", "end": "2024-01-01T00:02:30+00:00"},
+    ).json()
     assert [(e["timestamp"], e["duration"]) for e in events] == [
         ("2024-01-01T00:02:00+00:00", 30.0),
         ("2024-01-01T00:00:30+00:00", 30.0),
@@ -56,8 +67,17 @@ def test_unencoded_plus_in_query_string(api: Api, bucket: str) -> None:
 
 def test_long_event_found_from_far_inside(api: Api, bucket: str) -> None:
     api.post("buckets/b/events", ev("2024-01-01T00:00:00Z", 5 * 86400, {"long": 1}))
-    events = api.get("buckets/b/events", params={"start": "2024-01-04T00:00:00Z", "end": "2024-01-04T01:00:00Z"}).json()
-    assert events == [{"id": events[0]["id"], "timestamp": "2024-01-04T00:00:00+00:00", "duration": 3600.0, "data": {"long": 1}}]
+    events = api.get(
+        "buckets/b/events", params={"start": "2024-01-04T00:00:00Z", "end": "2024-01-04T01:00:00Z"}
+    ).json()
+    assert events == [
+        {
+            "id": events[0]["id"],
+            "timestamp": "2024-01-04T00:00:00+00:00",
+            "duration": 3600.0,
+            "data": {"long": 1},
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -79,7 +99,13 @@ def test_get_events_bad_params(api: Api, bucket: str, query: str, message: str) 
 def test_count(api: Api, bucket: str) -> None:
     api.post("buckets/b/events", [ev(f"2024-01-0{d}T00:00:00Z", 10) for d in range(1, 6)])
     assert api.get("buckets/b/events/count").json() == 5
-    assert api.get("buckets/b/events/count", params={"start": "2024-01-02T00:00:00Z", "end": "2024-01-04T00:00:00Z"}).json() == 2
+    assert (
+        api.get(
+            "buckets/b/events/count",
+            params={"start": "2024-01-02T00:00:00Z", "end": "2024-01-04T00:00:00Z"},
+        ).json()
+        == 2
+    )
     assert api.get("buckets/b/events/count?start=bad").status_code == 400
 
 
@@ -143,5 +169,8 @@ def test_post_bad_events_400_and_nothing_written(api: Api, bucket: str, body: ob
 
 
 def test_bad_event_in_list_names_index(api: Api, bucket: str) -> None:
-    r = api.post("buckets/b/events", [ev("2024-01-01T00:00:00Z"), ev("2024-01-01T00:00:00Z"), {"timestamp": "x"}])
+    r = api.post(
+        "buckets/b/events",
+        [ev("2024-01-01T00:00:00Z"), ev("2024-01-01T00:00:00Z"), {"timestamp": "x"}],
+    )
     assert "event 2" in r.json()["message"]

@@ -11,7 +11,9 @@ from tests.conftest import JSON, Api, ev
 def seeded(api: Api) -> Api:
     api.create_bucket("b1", data={"k": 1})
     api.create_bucket("b2")
-    api.post("buckets/b1/events", [ev(f"2024-01-01T00:00:{i:02d}Z", 1, {"i": i}) for i in range(30)])
+    api.post(
+        "buckets/b1/events", [ev(f"2024-01-01T00:00:{i:02d}Z", 1, {"i": i}) for i in range(30)]
+    )
     api.post("buckets/b2/events", ev("2024-01-02T00:00:00Z", 5, {"x": "ü"}))
     return api
 
@@ -58,8 +60,12 @@ def test_round_trip_into_empty_server(seeded: Api, tmp_path: object) -> None:
     assert r.status_code == 200
     assert r.json()["buckets"]["b1"] == {"created": True, "inserted": 30, "skipped": 0}
     again = seeded.get("export").json()
+
+    def strip(bucket: dict[str, object]) -> dict[str, object]:
+        events = [{k: v for k, v in e.items() if k != "id"} for e in bucket["events"]]  # type: ignore[attr-defined]
+        return {**bucket, "events": events}
+
     for bucket_id in ("b1", "b2"):
-        strip = lambda b: {**b, "events": [{k: v for k, v in e.items() if k != "id"} for e in b["events"]]}  # noqa: E731
         assert strip(again["buckets"][bucket_id]) == strip(exported["buckets"][bucket_id])
 
 
@@ -79,7 +85,11 @@ def test_import_multipart_any_field_name(seeded: Api) -> None:
     exported = seeded.get("export").json()
     exported["buckets"]["b3"] = {**exported["buckets"]["b2"], "id": "b3"}
     body = json.dumps(exported).encode()
-    r = seeded.session.post(seeded.url("import"), files={"buckets.json": ("export.json", body, "application/json")}, timeout=30)
+    r = seeded.session.post(
+        seeded.url("import"),
+        files={"buckets.json": ("export.json", body, "application/json")},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     assert seeded.get("buckets/b3/events/count").json() == 1
 
@@ -94,7 +104,13 @@ def test_import_accepts_list_of_buckets_and_official_python_export(api: Api) -> 
                 "type": "currentwindow",
                 "client": "aw-watcher-window",
                 "hostname": "host",
-                "events": [{"timestamp": "2024-01-01T10:00:00.123000+00:00", "duration": 2.5, "data": {"app": "x", "title": "y"}}],
+                "events": [
+                    {
+                        "timestamp": "2024-01-01T10:00:00.123000+00:00",
+                        "duration": 2.5,
+                        "data": {"app": "x", "title": "y"},
+                    }
+                ],
             }
         }
     }
@@ -112,9 +128,24 @@ def test_import_accepts_list_of_buckets_and_official_python_export(api: Api) -> 
         ([], '"buckets"'),
         ({"buckets": 5}, "object of buckets"),
         ({"buckets": {"x": 5}}, "bucket 'x'"),
-        ({"buckets": {"x": {"type": "t", "client": "c", "hostname": "h", "events": 5}}}, "'events' must be a list"),
+        (
+            {"buckets": {"x": {"type": "t", "client": "c", "hostname": "h", "events": 5}}},
+            "'events' must be a list",
+        ),
         ({"buckets": {"x": {"client": "c", "hostname": "h"}}}, "'type'"),
-        ({"buckets": {"x": {"type": "t", "client": "c", "hostname": "h", "events": [{"timestamp": "2024-01-01T00:00:00Z"}, {"timestamp": "bad"}]}}}, "bucket 'x', event 1"),
+        (
+            {
+                "buckets": {
+                    "x": {
+                        "type": "t",
+                        "client": "c",
+                        "hostname": "h",
+                        "events": [{"timestamp": "2024-01-01T00:00:00Z"}, {"timestamp": "bad"}],
+                    }
+                }
+            },
+            "bucket 'x', event 1",
+        ),
     ],
 )
 def test_import_bad_input_400_names_the_place(api: Api, payload: object, message: str) -> None:
@@ -128,9 +159,24 @@ def test_import_is_all_or_nothing(seeded: Api) -> None:
     before = seeded.get("export").json()
     payload = {
         "buckets": {
-            "fresh": {"type": "t", "client": "c", "hostname": "h", "events": [ev("2024-01-01T00:00:00Z", 1)]},
-            "b1": {"type": "t", "client": "c", "hostname": "h", "events": [ev("2030-01-01T00:00:00Z", 1)]},
-            "broken": {"type": "t", "client": "c", "hostname": "h", "events": [{"timestamp": "2024-01-01T00:00:00Z", "duration": -1}]},
+            "fresh": {
+                "type": "t",
+                "client": "c",
+                "hostname": "h",
+                "events": [ev("2024-01-01T00:00:00Z", 1)],
+            },
+            "b1": {
+                "type": "t",
+                "client": "c",
+                "hostname": "h",
+                "events": [ev("2030-01-01T00:00:00Z", 1)],
+            },
+            "broken": {
+                "type": "t",
+                "client": "c",
+                "hostname": "h",
+                "events": [{"timestamp": "2024-01-01T00:00:00Z", "duration": -1}],
+            },
         }
     }
     r = seeded.post("import", payload)
@@ -141,13 +187,22 @@ def test_import_is_all_or_nothing(seeded: Api) -> None:
 def test_import_malformed_bodies(api: Api) -> None:
     r = api.session.post(api.url("import"), data=b"{nope", headers=JSON, timeout=10)
     assert r.status_code == 400 and "not valid JSON" in r.json()["message"]
-    r = api.session.post(api.url("import"), files={"f": ("x.json", b"[1,", "application/json")}, timeout=10)
+    r = api.session.post(
+        api.url("import"), files={"f": ("x.json", b"[1,", "application/json")}, timeout=10
+    )
     assert r.status_code == 400 and "uploaded file" in r.json()["message"]
-    r = api.session.post(api.url("import"), data=b"x", headers={"Content-Type": "text/plain"}, timeout=10)
+    r = api.session.post(
+        api.url("import"), data=b"x", headers={"Content-Type": "text/plain"}, timeout=10
+    )
     assert r.status_code == 415
     truncated = (
-        b"--XYZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.json\"\r\n"
-        b"Content-Type: application/json\r\n\r\n{\"buckets\": {}"
+        b'--XYZ\r\nContent-Disposition: form-data; name="f"; filename="a.json"\r\n'
+        b'Content-Type: application/json\r\n\r\n{"buckets": {}'
     )
-    r = api.session.post(api.url("import"), data=truncated, headers={"Content-Type": "multipart/form-data; boundary=XYZ"}, timeout=10)
+    r = api.session.post(
+        api.url("import"),
+        data=truncated,
+        headers={"Content-Type": "multipart/form-data; boundary=XYZ"},
+        timeout=10,
+    )
     assert r.status_code == 400

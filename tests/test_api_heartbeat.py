@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from tests.conftest import Api, ev
 
-T0 = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, 12, tzinfo=UTC)
 
 
 def iso(seconds: float) -> str:
@@ -21,8 +21,17 @@ def bucket(api: Api) -> str:
     return "b"
 
 
-def beat(api: Api, seconds: float, data: dict[str, object] | None = None, pulsetime: float = 10, duration: float = 0) -> requests.Response:
-    return api.post(f"buckets/b/heartbeat?pulsetime={pulsetime}", ev(iso(seconds), duration, data or {"app": "a"}))
+def beat(
+    api: Api,
+    seconds: float,
+    data: dict[str, object] | None = None,
+    pulsetime: float = 10,
+    duration: float = 0,
+) -> requests.Response:
+    return api.post(
+        f"buckets/b/heartbeat?pulsetime={pulsetime}",
+        ev(iso(seconds), duration, data or {"app": "a"}),
+    )
 
 
 def test_heartbeats_merge_and_return_event_with_id(api: Api, bucket: str) -> None:
@@ -56,7 +65,9 @@ def test_old_heartbeat_is_inserted_not_merged(api: Api, bucket: str) -> None:
     assert api.get("buckets/b/events/count").json() == 2
 
 
-@pytest.mark.parametrize("query", ["", "?pulsetime=", "?pulsetime=abc", "?pulsetime=-1", "?pulsetime=nan"])
+@pytest.mark.parametrize(
+    "query", ["", "?pulsetime=", "?pulsetime=abc", "?pulsetime=-1", "?pulsetime=nan"]
+)
 def test_pulsetime_required_number(api: Api, bucket: str, query: str) -> None:
     r = api.post(f"buckets/b/heartbeat{query}", ev(iso(0)))
     assert r.status_code == 400 and "pulsetime" in r.json()["message"]
@@ -64,7 +75,13 @@ def test_pulsetime_required_number(api: Api, bucket: str, query: str) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"duration": 0, "data": {}}, {"timestamp": "bad"}, {"timestamp": iso(0), "duration": -1}, {"timestamp": iso(0), "data": 3}, [ev(iso(0))]],
+    [
+        {"duration": 0, "data": {}},
+        {"timestamp": "bad"},
+        {"timestamp": iso(0), "duration": -1},
+        {"timestamp": iso(0), "data": 3},
+        [ev(iso(0))],
+    ],
 )
 def test_bad_heartbeat_body(api: Api, bucket: str, body: object) -> None:
     r = api.post("buckets/b/heartbeat?pulsetime=1", body)
@@ -126,7 +143,9 @@ def test_eight_threads_each_on_own_bucket(api: Api) -> None:
         for i in range(per_thread):
             data = {"app": "x" if i < per_thread // 2 else "y"}
             r = session.post(
-                f"{api.base}/api/0/buckets/b{n}/heartbeat?pulsetime=1.5", json=ev(iso(i), 0, data), timeout=30
+                f"{api.base}/api/0/buckets/b{n}/heartbeat?pulsetime=1.5",
+                json=ev(iso(i), 0, data),
+                timeout=30,
             )
             if r.status_code != 200:
                 failures.append(r.text)
@@ -136,4 +155,7 @@ def test_eight_threads_each_on_own_bucket(api: Api) -> None:
     half = per_thread // 2
     for n in range(threads):
         events = api.get(f"buckets/b{n}/events").json()
-        assert [(e["data"]["app"], e["duration"]) for e in events] == [("y", half - 1.0), ("x", half - 1.0)]
+        assert [(e["data"]["app"], e["duration"]) for e in events] == [
+            ("y", half - 1.0),
+            ("x", half - 1.0),
+        ]

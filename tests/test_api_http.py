@@ -67,7 +67,12 @@ def test_malformed_json_400(api: Api, body: bytes) -> None:
 
 def test_wrong_content_type_415(api: Api) -> None:
     api.create_bucket("b")
-    r = api.session.post(api.url("buckets/b/events"), data=b'{"timestamp": "2024-01-01T00:00:00Z"}', headers={"Content-Type": "text/plain"}, timeout=10)
+    r = api.session.post(
+        api.url("buckets/b/events"),
+        data=b'{"timestamp": "2024-01-01T00:00:00Z"}',
+        headers={"Content-Type": "text/plain"},
+        timeout=10,
+    )
     assert r.status_code == 415 and "application/json" in r.json()["message"]
     assert api.get("buckets/b/events/count").json() == 0
 
@@ -86,19 +91,29 @@ def test_body_limit_413(tmp_path: Path) -> None:
 
 def test_query_is_routed(api: Api) -> None:
     for path in ("query/", "query"):
-        r = api.post(path, {"query": ["RETURN = 1;"], "timeperiods": ["2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"]})
+        r = api.post(
+            path,
+            {
+                "query": ["RETURN = 1;"],
+                "timeperiods": ["2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"],
+            },
+        )
         assert r.status_code != 404 and r.headers["Content-Type"] == "application/json"
 
 
 # -- Host header (DNS rebinding) ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host", ["localhost", "localhost:5600", "127.0.0.1:1234", "[::1]:5600", "LOCALHOST"])
+@pytest.mark.parametrize(
+    "host", ["localhost", "localhost:5600", "127.0.0.1:1234", "[::1]:5600", "LOCALHOST"]
+)
 def test_loopback_hosts_allowed(api: Api, host: str) -> None:
     assert api.session.get(api.url("info"), headers={"Host": host}, timeout=10).status_code == 200
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:5600", "127.0.0.1.evil.example", "192.168.1.2"])
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:5600", "127.0.0.1.evil.example", "192.168.1.2"]
+)
 def test_other_hosts_rejected(api: Api, host: str) -> None:
     for path in ("/api/0/info", "/api/0/buckets/", "/"):
         r = api.session.get(api.base + path, headers={"Host": host}, timeout=10)
@@ -106,7 +121,9 @@ def test_other_hosts_rejected(api: Api, host: str) -> None:
         assert "Host" in r.json()["message"]
 
 
-def test_host_check_off_when_not_bound_to_loopback(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_host_check_off_when_not_bound_to_loopback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     app = create_app(make_config(tmp_path, host="0.0.0.0"))
     assert "not a loopback address" in caplog.text
     client = app.test_client()
@@ -141,7 +158,11 @@ DENIED = [
 
 @pytest.fixture
 def cors_api(tmp_path: Path) -> object:
-    config = make_config(tmp_path, cors_origins=["https://configured.example"], cors_regex=[r"https://app\d+\.regex\.example"])
+    config = make_config(
+        tmp_path,
+        cors_origins=["https://configured.example"],
+        cors_regex=[r"https://app\d+\.regex\.example"],
+    )
     srv = ThreadedServer(create_app(config)).start()
     yield Api(srv.url)
     srv.stop()
@@ -151,7 +172,15 @@ def cors_api(tmp_path: Path) -> object:
 def test_cors_allowed_origins(cors_api: Api, origin: str) -> None:
     r = cors_api.get("info", headers={"Origin": origin})
     assert r.headers.get("Access-Control-Allow-Origin") == origin
-    pre = cors_api.session.options(cors_api.url("buckets/b"), headers={"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}, timeout=10)
+    pre = cors_api.session.options(
+        cors_api.url("buckets/b"),
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=10,
+    )
     assert pre.headers.get("Access-Control-Allow-Origin") == origin
     r = cors_api.create_bucket("b", headers={"Origin": origin})
     assert r.status_code in (200, 304)
@@ -161,10 +190,19 @@ def test_cors_allowed_origins(cors_api: Api, origin: str) -> None:
 def test_cors_denied_origins(cors_api: Api, origin: str) -> None:
     r = cors_api.get("info", headers={"Origin": origin})
     assert "Access-Control-Allow-Origin" not in r.headers
-    pre = cors_api.session.options(cors_api.url("buckets/b"), headers={"Origin": origin, "Access-Control-Request-Method": "POST"}, timeout=10)
+    pre = cors_api.session.options(
+        cors_api.url("buckets/b"),
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
     assert "Access-Control-Allow-Origin" not in pre.headers
     # a write from a foreign page is refused even as a "simple" request that skips preflight
-    r = cors_api.session.post(cors_api.url("buckets/b"), data=b'{"client":"c","type":"t","hostname":"h"}', headers={"Origin": origin, **JSON}, timeout=10)
+    r = cors_api.session.post(
+        cors_api.url("buckets/b"),
+        data=b'{"client":"c","type":"t","hostname":"h"}',
+        headers={"Origin": origin, **JSON},
+        timeout=10,
+    )
     assert r.status_code == 403 and "origin" in r.json()["message"]
     assert cors_api.get("buckets/b").status_code == 404
 
@@ -176,7 +214,9 @@ def test_own_origin_may_write(api: Api) -> None:
 
 def test_testing_mode_allows_webui_dev_server(tmp_path: Path) -> None:
     app = create_app(make_config(tmp_path, testing=True))
-    r = app.test_client().get("/api/0/info", headers={"Origin": "http://localhost:27180", "Host": "localhost"})
+    r = app.test_client().get(
+        "/api/0/info", headers={"Origin": "http://localhost:27180", "Host": "localhost"}
+    )
     assert r.headers.get("Access-Control-Allow-Origin") == "http://localhost:27180"
     app.extensions["aw"].storage.close()
 

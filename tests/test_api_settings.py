@@ -11,7 +11,22 @@ def test_settings_empty_object(api: Api) -> None:
     assert api.get("settings/").json() == {}
 
 
-@pytest.mark.parametrize("value", [False, True, 0, 1.5, "", "text", None, [], {}, [1, {"a": None}], {"classes": [{"name": ["Work"]}]}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        False,
+        True,
+        0,
+        1.5,
+        "",
+        "text",
+        None,
+        [],
+        {},
+        [1, {"a": None}],
+        {"classes": [{"name": ["Work"]}]},
+    ],
+)
 def test_any_json_value_round_trips(api: Api, value: object) -> None:
     """Peer bug 4: the Python server deletes the key when the value is falsy."""
     r = api.post("settings/key", value)

@@ -36,7 +36,11 @@ def test_logging_to_rotating_file() -> None:
         for handler in logging.getLogger().handlers:
             handler.flush()
         assert "hello file" in Path(path).read_text()
-        handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.handlers.RotatingFileHandler)]
+        handlers = [
+            h
+            for h in logging.getLogger().handlers
+            if isinstance(h, logging.handlers.RotatingFileHandler)
+        ]
         assert handlers and handlers[0].maxBytes > 0
     finally:
         setup_logging("aw-test", log_stderr=False, log_file=False)
@@ -46,7 +50,7 @@ def test_config_toml(isolated_dirs: dict[str, str]) -> None:
     assert load_config_toml("aw-server") == {}
     path = Path(isolated_dirs["XDG_CONFIG_HOME"]) / "activitywatch" / "aw-server" / "aw-server.toml"
     path.parent.mkdir(parents=True)
-    path.write_text('[server]\nport = 1234\n')
+    path.write_text("[server]\nport = 1234\n")
     assert load_config_toml("aw-server") == {"server": {"port": 1234}}
     path.write_text("[server\n")
     with pytest.raises(ConfigError, match="not valid TOML"):

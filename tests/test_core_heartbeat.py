@@ -64,7 +64,14 @@ def test_merge_keeps_last_id_and_is_pure() -> None:
 
 
 def test_reduce() -> None:
-    events = [hb(0), hb(1), hb(2), hb(3, data={"a": 2}), hb(4, data={"a": 2}), hb(20, data={"a": 2})]
+    events = [
+        hb(0),
+        hb(1),
+        hb(2),
+        hb(3, data={"a": 2}),
+        hb(4, data={"a": 2}),
+        hb(20, data={"a": 2}),
+    ]
     snapshot = [e.to_json_dict() for e in events]
     reduced = heartbeat_reduce(events, pulsetime=1.5)
     assert [(e.duration.total_seconds(), e.data) for e in reduced] == [

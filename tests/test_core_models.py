@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from aw_core.models import Event, event_from_api
 from aw_core.timeutil import format_datetime, from_us, parse_datetime, parse_seconds, to_us
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_timestamp_strings_are_converted_to_utc() -> None:
@@ -18,7 +18,9 @@ def test_timestamp_strings_are_converted_to_utc() -> None:
 
 
 def test_naive_timestamp_means_utc() -> None:
-    assert Event(timestamp=datetime(2024, 1, 1, 12)).timestamp == datetime(2024, 1, 1, 12, tzinfo=UTC)
+    assert Event(timestamp=datetime(2024, 1, 1, 12)).timestamp == datetime(
+        2024, 1, 1, 12, tzinfo=UTC
+    )
     assert Event(timestamp="2024-01-01T12:00:00").timestamp == datetime(2024, 1, 1, 12, tzinfo=UTC)
 
 
@@ -28,9 +30,9 @@ def test_z_suffix_and_offsets() -> None:
 
 def test_duration_from_number_or_timedelta() -> None:
     assert Event(timestamp="2024-01-01T00:00:00Z", duration=2).duration == timedelta(seconds=2)
-    assert Event(timestamp="2024-01-01T00:00:00Z", duration=timedelta(minutes=1)).duration == timedelta(
-        seconds=60
-    )
+    assert Event(
+        timestamp="2024-01-01T00:00:00Z", duration=timedelta(minutes=1)
+    ).duration == timedelta(seconds=60)
     with pytest.raises(ValueError):
         Event(timestamp="2024-01-01T00:00:00Z", duration="5")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
@@ -98,7 +100,9 @@ def test_event_from_api_rejects(obj: object, message: str) -> None:
 
 
 def test_event_from_api_defaults_and_ignores_unknown_keys() -> None:
-    e = event_from_api({"timestamp": "2024-01-01T00:00:00Z", "extra": 1, "duration": None, "data": None})
+    e = event_from_api(
+        {"timestamp": "2024-01-01T00:00:00Z", "extra": 1, "duration": None, "data": None}
+    )
     assert e.duration == timedelta(0) and e.data == {}
     assert event_from_api({"timestamp": "2024-01-01T00:00:00Z", "id": 4}).id == 4
     assert event_from_api({"timestamp": "2024-01-01T00:00:00Z", "id": 4}, allow_id=False).id is None

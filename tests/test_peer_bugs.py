@@ -68,7 +68,19 @@ def test_heartbeat_after_bucket_delete_and_recreate(api: Api, bucket: str) -> No
 
 def test_heartbeat_after_import_into_bucket(api: Api, bucket: str) -> None:
     beat(api, "2024-01-01T00:00:00Z", {"app": "a"})
-    api.post("import", {"buckets": {"b": {"type": "t", "client": "c", "hostname": "h", "events": [ev("2024-01-01T00:00:30Z", 10, {"app": "imported"})]}}})
+    api.post(
+        "import",
+        {
+            "buckets": {
+                "b": {
+                    "type": "t",
+                    "client": "c",
+                    "hostname": "h",
+                    "events": [ev("2024-01-01T00:00:30Z", 10, {"app": "imported"})],
+                }
+            }
+        },
+    )
     merged = beat(api, "2024-01-01T00:00:45Z", {"app": "imported"})
     assert merged["timestamp"] == "2024-01-01T00:00:30+00:00" and merged["duration"] == 15.0
 
@@ -92,9 +104,17 @@ def test_out_of_order_heartbeat_does_not_overwrite_newer_event(api: Api, bucket:
 
 def test_event_started_days_before_range(api: Api, bucket: str) -> None:
     api.post("buckets/b/events", ev("2024-01-01T00:00:00Z", 7 * 86400, {"app": "long"}))
-    r = api.get("buckets/b/events", params={"start": "2024-01-05T00:00:00Z", "end": "2024-01-06T00:00:00Z"})
+    r = api.get(
+        "buckets/b/events", params={"start": "2024-01-05T00:00:00Z", "end": "2024-01-06T00:00:00Z"}
+    )
     assert [e["duration"] for e in r.json()] == [86400.0]
-    assert api.get("buckets/b/events/count", params={"start": "2024-01-05T00:00:00Z", "end": "2024-01-06T00:00:00Z"}).json() == 1
+    assert (
+        api.get(
+            "buckets/b/events/count",
+            params={"start": "2024-01-05T00:00:00Z", "end": "2024-01-06T00:00:00Z"},
+        ).json()
+        == 1
+    )
 
 
 # -- 3. bad input gives 4xx, not 500; import is atomic (see test_api_export_import) -------------

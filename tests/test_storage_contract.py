@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from aw_server.errors import BucketNotFound
 from aw_server.storage import SqliteStorage, Storage, StorageError
 from aw_server.storage import sqlite as sqlite_module
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def at(seconds: float, duration: float = 0, data: dict[str, object] | None = None) -> Event:
@@ -42,14 +42,20 @@ def test_update_bucket(storage: Storage) -> None:
     make_bucket(storage)
     storage.update_bucket("b", {"name": "Nice", "data": {"x": [1]}, "hostname": "h2"})
     bucket = storage.get_bucket("b")
-    assert bucket is not None and (bucket.name, bucket.data, bucket.hostname) == ("Nice", {"x": [1]}, "h2")
+    assert bucket is not None and (bucket.name, bucket.data, bucket.hostname) == (
+        "Nice",
+        {"x": [1]},
+        "h2",
+    )
     with pytest.raises(BucketNotFound):
         storage.update_bucket("missing", {"name": "x"})
 
 
 def test_insert_returns_ids_and_reads_newest_first(storage: Storage) -> None:
     make_bucket(storage)
-    inserted = storage.insert_events("b", [at(0, 1, {"n": 0}), at(10, 1, {"n": 1}), at(5, 1, {"n": 2})])
+    inserted = storage.insert_events(
+        "b", [at(0, 1, {"n": 0}), at(10, 1, {"n": 1}), at(5, 1, {"n": 2})]
+    )
     assert all(isinstance(e.id, int) for e in inserted)
     assert len({e.id for e in inserted}) == 3
     events = storage.get_events("b")
@@ -72,7 +78,15 @@ def test_bucket_stats(storage: Storage) -> None:
 
 def test_range_is_half_open_and_unclipped(storage: Storage) -> None:
     make_bucket(storage)
-    storage.insert_events("b", [at(0, 10, {"n": "a"}), at(10, 10, {"n": "b"}), at(20, 0, {"n": "c"}), at(30, 5, {"n": "d"})])
+    storage.insert_events(
+        "b",
+        [
+            at(0, 10, {"n": "a"}),
+            at(10, 10, {"n": "b"}),
+            at(20, 0, {"n": "c"}),
+            at(30, 5, {"n": "d"}),
+        ],
+    )
     got = storage.get_events("b", T0 + timedelta(seconds=10), T0 + timedelta(seconds=20))
     assert [e.data["n"] for e in got] == ["b"]  # a ends at 10, c starts at 20
     got = storage.get_events("b", T0 + timedelta(seconds=5), T0 + timedelta(seconds=31))
@@ -212,7 +226,12 @@ def test_sqlite_schema_and_pragmas(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
     assert conn.execute("PRAGMA user_version").fetchone()[0] == sqlite_module.SCHEMA_VERSION
-    indexes = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'")]
+    indexes = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'"
+        )
+    ]
     assert len(indexes) == 1
     make_bucket(store)
     store.insert_events("b", [at(0)])

@@ -8,7 +8,9 @@ from datetime import datetime
 from aw_core.models import Event
 
 
-def clip_events(events: Iterable[Event], start: datetime | None, end: datetime | None) -> list[Event]:
+def clip_events(
+    events: Iterable[Event], start: datetime | None, end: datetime | None
+) -> list[Event]:
     """Cut each event to the part inside ``[start, end]``; events are assumed to overlap it.
 
     Events already inside the range are returned as they are (not copied).

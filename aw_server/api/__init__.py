@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from aw_server.api import buckets, events, export, info, query, settings, serverlog
+from aw_server.api import buckets, events, export, info, query, serverlog, settings
 
 
 def register_api(app: Flask) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, request, stream_with_context
@@ -10,9 +11,9 @@ from aw_server.http import is_json_request, json_response, parse_json_bytes, ser
 bp = Blueprint("export", __name__)
 
 
-def _attachment(chunks: object, filename: str) -> Response:
+def _attachment(chunks: Iterator[bytes], filename: str) -> Response:
     return Response(
-        stream_with_context(chunks),  # type: ignore[arg-type]
+        stream_with_context(chunks),
         mimetype="application/json",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
@@ -39,7 +40,9 @@ def import_buckets() -> Response:
     elif is_json_request():
         payloads = [parse_json_bytes(request.get_data(cache=False))]
     else:
-        raise UnsupportedMediaType("send the export as application/json or as a multipart file upload")
+        raise UnsupportedMediaType(
+            "send the export as application/json or as a multipart file upload"
+        )
     if len(payloads) == 1:
         return json_response(service().import_buckets(payloads[0]))
     merged: dict[str, Any] = {}

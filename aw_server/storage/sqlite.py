@@ -200,18 +200,27 @@ class SqliteStorage:
             data=orjson.loads(data),
         )
 
-    def _with_stats(self, conn: sqlite3.Connection, pk: int, max_duration: int, bucket: Bucket) -> Bucket:
+    def _with_stats(
+        self, conn: sqlite3.Connection, pk: int, max_duration: int, bucket: Bucket
+    ) -> Bucket:
         newest = conn.execute(
-            f"SELECT start_us, end_us FROM events WHERE bucket_pk = ? {_NEWEST_FIRST} LIMIT 1", (pk,)
+            f"SELECT start_us, end_us FROM events WHERE bucket_pk = ? {_NEWEST_FIRST} LIMIT 1",
+            (pk,),
         ).fetchone()
         if newest is None:
             return bucket
-        first = conn.execute("SELECT min(start_us) FROM events WHERE bucket_pk = ?", (pk,)).fetchone()[0]
+        first = conn.execute(
+            "SELECT min(start_us) FROM events WHERE bucket_pk = ?", (pk,)
+        ).fetchone()[0]
         last = conn.execute(
             "SELECT max(end_us) FROM events WHERE bucket_pk = ? AND start_us >= ?",
             (pk, newest[0] - max_duration),
         ).fetchone()[0]
-        bucket.first, bucket.last, bucket.last_updated = from_us(first), from_us(last), from_us(newest[1])
+        bucket.first, bucket.last, bucket.last_updated = (
+            from_us(first),
+            from_us(last),
+            from_us(newest[1]),
+        )
         return bucket
 
     @staticmethod
@@ -222,7 +231,9 @@ class SqliteStorage:
         highest = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
         return max(row[0] if row else 0, highest) + 1
 
-    def _grow_max_duration(self, conn: sqlite3.Connection, pk: int, current: int, duration: int) -> None:
+    def _grow_max_duration(
+        self, conn: sqlite3.Connection, pk: int, current: int, duration: int
+    ) -> None:
         if duration > current:
             conn.execute("UPDATE buckets SET max_duration_us = ? WHERE pk = ?", (duration, pk))
 
@@ -236,8 +247,15 @@ class SqliteStorage:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO buckets (bucket_id, name, type, client, hostname, created_us, data, max_duration_us)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                (bucket.id, bucket.name, bucket.type, bucket.client, bucket.hostname,
-                 to_us(bucket.created), _dumps(bucket.data)),
+                (
+                    bucket.id,
+                    bucket.name,
+                    bucket.type,
+                    bucket.client,
+                    bucket.hostname,
+                    to_us(bucket.created),
+                    _dumps(bucket.data),
+                ),
             )
             return cursor.rowcount == 1
 
@@ -286,9 +304,12 @@ class SqliteStorage:
                 end_us = to_us(event.end)
                 longest = max(longest, end_us - start_us)
                 rows.append((next_id + offset, pk, start_us, end_us, _dumps(event.data)))
-                inserted.append(Event._trusted(next_id + offset, event.timestamp, event.duration, event.data))
+                inserted.append(
+                    Event._trusted(next_id + offset, event.timestamp, event.duration, event.data)
+                )
             conn.executemany(
-                "INSERT INTO events (id, bucket_pk, start_us, end_us, data) VALUES (?, ?, ?, ?, ?)", rows
+                "INSERT INTO events (id, bucket_pk, start_us, end_us, data) VALUES (?, ?, ?, ?, ?)",
+                rows,
             )
             self._grow_max_duration(conn, pk, max_duration, longest)
             return inserted
@@ -311,7 +332,9 @@ class SqliteStorage:
         with self.atomic():
             conn = self._conn()
             pk, _ = self._bucket_row(conn, bucket_id)
-            cursor = conn.execute("DELETE FROM events WHERE id = ? AND bucket_pk = ?", (event_id, pk))
+            cursor = conn.execute(
+                "DELETE FROM events WHERE id = ? AND bucket_pk = ?", (event_id, pk)
+            )
             return cursor.rowcount == 1
 
     def get_event(self, bucket_id: str, event_id: int) -> Event | None:
