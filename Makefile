@@ -22,12 +22,12 @@ test: $(STAMP)  ## the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check aw_core aw_server aw_client tests bench
-	$(VENV)/bin/ruff format --check aw_core aw_server aw_client tests bench
+	$(VENV)/bin/ruff check aw_core aw_server aw_client tests
+	$(VENV)/bin/ruff format --check aw_core aw_server aw_client tests
 
 format: $(STAMP)
-	$(VENV)/bin/ruff check --fix aw_core aw_server aw_client tests bench
-	$(VENV)/bin/ruff format aw_core aw_server aw_client tests bench
+	$(VENV)/bin/ruff check --fix aw_core aw_server aw_client tests
+	$(VENV)/bin/ruff format aw_core aw_server aw_client tests
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
