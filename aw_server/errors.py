@@ -59,10 +59,6 @@ class UnsupportedMediaType(APIError):
     status = 415
 
 
-class NotImplementedYet(APIError):
-    status = 501
-
-
 class ServiceUnavailable(APIError):
     status = 503
 

@@ -20,6 +20,7 @@ import orjson
 
 from aw_core.heartbeat import heartbeat_merge
 from aw_core.models import Bucket, Event, event_from_api
+from aw_core.query import QueryError, UnknownBucket, parse_timeperiod, run_query
 from aw_core.timeutil import parse_datetime, to_us
 from aw_core.transforms import clip_events
 from aw_server.errors import BadRequest, BucketNotFound, NotFound
@@ -351,6 +352,25 @@ class Service:
         existing = {_identity(e) for e in self.storage.get_events(bucket_id, start, end)}
         return [e for e in events if _identity(e) not in existing]
 
+    # -- query2 ------------------------------------------------------------------------------
+
+    def query(self, body: object, name: str | None = None) -> list[Any]:
+        """Run a query2 program once per timeperiod; errors are 400 with their type."""
+        if not isinstance(body, dict):
+            raise BadRequest('the query must be an object {"query": [...], "timeperiods": [...]}')
+        lines, periods = body.get("query"), body.get("timeperiods")
+        if isinstance(lines, str):
+            lines = [lines]
+        if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+            raise BadRequest("'query' must be a list of strings (the program's lines)")
+        if not isinstance(periods, list) or not periods:
+            raise BadRequest("'timeperiods' must be a non-empty list of 'start/end' strings")
+        try:
+            timeperiods = [parse_timeperiod(p) for p in periods]
+            return run_query("\n".join(lines), timeperiods, StorageDatasource(self.storage), name)
+        except QueryError as exc:
+            raise BadRequest(exc.message, type=exc.type) from None
+
     # -- settings ----------------------------------------------------------------------------
 
     @staticmethod
@@ -374,6 +394,37 @@ class Service:
     def delete_setting(self, key: str) -> None:
         self._check_key(key)
         self.storage.delete_setting(key)
+
+
+class StorageDatasource:
+    """The query interpreter's view of the storage, for one request."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._hostnames: dict[str, str] | None = None
+
+    def _buckets(self) -> dict[str, str]:
+        if self._hostnames is None:
+            self._hostnames = {b.id: b.hostname for b in self.storage.list_buckets()}
+        return self._hostnames
+
+    def bucket_ids(self) -> list[str]:
+        return list(self._buckets())
+
+    def bucket_hostname(self, bucket_id: str) -> str | None:
+        return self._buckets().get(bucket_id)
+
+    def get_events(self, bucket_id: str, start: datetime, end: datetime) -> list[Event]:
+        try:
+            return clip_events(self.storage.get_events(bucket_id, start, end), start, end)
+        except BucketNotFound:
+            raise UnknownBucket(bucket_id) from None
+
+    def count_events(self, bucket_id: str, start: datetime, end: datetime) -> int:
+        try:
+            return self.storage.count_events(bucket_id, start, end)
+        except BucketNotFound:
+            raise UnknownBucket(bucket_id) from None
 
 
 def _event_wire(event: Event) -> dict[str, Any]:

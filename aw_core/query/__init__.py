@@ -1,0 +1,65 @@
+"""The query2 language: lexer -> parser (AST) -> interpreter, with a registry of functions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aw_core.query.datasource import QueryDatasource, UnknownBucket
+from aw_core.query.errors import (
+    QueryError,
+    QueryFunctionError,
+    QueryInterpretError,
+    QueryParseError,
+)
+from aw_core.query.functions import FUNCTIONS, QueryContext
+from aw_core.query.interpreter import Interpreter
+from aw_core.query.parser import parse
+from aw_core.timeutil import parse_datetime
+
+__all__ = [
+    "FUNCTIONS",
+    "QueryDatasource",
+    "QueryError",
+    "QueryFunctionError",
+    "QueryInterpretError",
+    "QueryParseError",
+    "UnknownBucket",
+    "parse",
+    "parse_timeperiod",
+    "run_query",
+]
+
+
+def parse_timeperiod(period: object) -> tuple[datetime, datetime]:
+    """``"<start>/<end>"`` in ISO 8601 -> (start, end) as aware UTC; QueryParseError if invalid."""
+    if not isinstance(period, str):
+        raise QueryParseError(f"a timeperiod must be a string 'start/end', not {period!r}")
+    parts = period.split("/")
+    if len(parts) != 2:
+        raise QueryParseError(f"invalid timeperiod {period!r}: expected 'start/end'")
+    try:
+        start, end = parse_datetime(parts[0]), parse_datetime(parts[1])
+    except ValueError as exc:
+        raise QueryParseError(f"invalid timeperiod {period!r}: {exc}") from None
+    if start > end:
+        raise QueryParseError(f"invalid timeperiod {period!r}: the start is after the end")
+    return start, end
+
+
+def run_query(
+    program: str,
+    timeperiods: list[tuple[datetime, datetime]],
+    datasource: QueryDatasource,
+    name: str | None = None,
+) -> list[Any]:
+    """Parse once, then run the program for each period; one result per period."""
+    tree = parse(program)
+    results = []
+    for start, end in timeperiods:
+        ctx = QueryContext(datasource, start, end, name)
+        try:
+            results.append(Interpreter(ctx).run(tree))
+        except RecursionError:
+            raise QueryInterpretError("the query is nested too deeply") from None
+    return results

@@ -1,0 +1,26 @@
+"""What the interpreter needs from a store of buckets; the server provides it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from aw_core.models import Event
+
+
+class UnknownBucket(KeyError):
+    """Raised by a datasource for a bucket id it does not have."""
+
+
+class QueryDatasource(Protocol):
+    def bucket_ids(self) -> list[str]:
+        """All bucket ids, in creation order."""
+        ...
+
+    def bucket_hostname(self, bucket_id: str) -> str | None: ...
+
+    def get_events(self, bucket_id: str, start: datetime, end: datetime) -> list[Event]:
+        """Events overlapping [start, end), clipped to it, newest first; raises UnknownBucket."""
+        ...
+
+    def count_events(self, bucket_id: str, start: datetime, end: datetime) -> int: ...

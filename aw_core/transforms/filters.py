@@ -1,0 +1,31 @@
+"""Selecting events by the values in their data."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aw_core.models import Event
+
+
+def filter_keyvals(
+    events: list[Event], key: str, vals: list[Any], exclude: bool = False
+) -> list[Event]:
+    """Events whose ``data[key]`` equals one of ``vals`` (or, with ``exclude``, all others).
+
+    Equality is Python's, so ``1``, ``1.0`` and ``true`` are equal, as in aw-core.
+    """
+    if exclude:
+        return [e for e in events if not (key in e.data and e.data[key] in vals)]
+    return [e for e in events if key in e.data and e.data[key] in vals]
+
+
+def filter_keyvals_regex(events: list[Event], key: str, regex: re.Pattern[str]) -> list[Event]:
+    """Events whose ``data[key]`` is a string in which ``regex`` is found."""
+    search = regex.search
+    result = []
+    for e in events:
+        value = e.data.get(key)
+        if isinstance(value, str) and search(value):
+            result.append(e)
+    return result

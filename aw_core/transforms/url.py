@@ -1,0 +1,39 @@
+"""Splitting the URL of browser events into parts."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from aw_core.models import Event
+
+
+def split_url_events(events: list[Event]) -> list[Event]:
+    """Add ``$protocol``, ``$domain`` (without ``www.``), ``$path``, ``$params``, ``$options``
+    (the query string) and ``$identifier`` (the fragment) for events with a string ``url``."""
+    result = []
+    for event in events:
+        url = event.data.get("url")
+        if not isinstance(url, str):
+            result.append(event)
+            continue
+        try:
+            parsed = urlparse(url)
+        except ValueError:
+            result.append(event)
+            continue
+        netloc = parsed.netloc
+        if netloc:
+            domain = netloc[4:] if netloc.startswith("www.") else netloc
+        else:
+            domain = parsed.scheme
+        data = {
+            **event.data,
+            "$protocol": parsed.scheme,
+            "$domain": domain,
+            "$path": parsed.path,
+            "$params": parsed.params,
+            "$options": parsed.query,
+            "$identifier": parsed.fragment,
+        }
+        result.append(Event._trusted(event.id, event.timestamp, event.duration, data))
+    return result
