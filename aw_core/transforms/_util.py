@@ -12,8 +12,20 @@ def copy_event(event: Event) -> Event:
     return Event._trusted(event.id, event.timestamp, event.duration, event.data)
 
 
+def to_ms(dt: datetime) -> datetime:
+    """Truncate to the millisecond.
+
+    aw-core's Event truncates every timestamp assigned to it to milliseconds while durations
+    keep their precision; transforms apply the same rule where they compute a new start, so
+    their results match the official server's exactly.
+    """
+    extra = dt.microsecond % 1000
+    return dt.replace(microsecond=dt.microsecond - extra) if extra else dt
+
+
 def with_period(event: Event, start: datetime, end: datetime) -> Event:
-    return Event._trusted(event.id, start, end - start, event.data)
+    """The event moved to start at ``start`` (to the millisecond) and last ``end - start``."""
+    return Event._trusted(event.id, to_ms(start), end - start, event.data)
 
 
 def by_timestamp(event: Event) -> datetime:

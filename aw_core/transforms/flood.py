@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aw_core.models import Event
-from aw_core.transforms._util import copy_event
+from aw_core.transforms._util import copy_event, to_ms
 
 # A negative gap (overlap) shorter than this between events with different data is treated
 # as a gap to split; a longer one is left as it is.
@@ -20,7 +20,8 @@ def flood(events: list[Event], pulsetime: float = 5) -> list[Event]:
     become one event (the longer one absorbs the other); neighbours with different data both
     stretch to the gap's midpoint. Overlapping neighbours with equal data merge. Finally
     zero-length events are dropped and remaining overlaps are cut so the later event wins,
-    so no time is counted twice. Follows aw-core 0.5.18's results.
+    so no time is counted twice. Follows aw-core 0.5.18's results, including its rule that a
+    computed start is truncated to the millisecond.
     """
     spans = sorted((copy_event(e) for e in events), key=lambda e: (e.timestamp, e.duration))
     limit = timedelta(seconds=pulsetime)
@@ -33,14 +34,14 @@ def flood(events: list[Event], pulsetime: float = 5) -> list[Event]:
         if gap < _ZERO and same:
             start = min(e1._timestamp, e2._timestamp)
             end = max(e1_end, e2._timestamp + e2._duration)
-            e1._timestamp, e1._duration = start, end - start
-            e2._timestamp, e2._duration = end, _ZERO
+            e1._timestamp, e1._duration = to_ms(start), end - start
+            e2._timestamp, e2._duration = to_ms(end), _ZERO
         elif -_NEGATIVE_GAP_TOLERANCE < gap <= limit:
             e2_end = e2._timestamp + e2._duration
             if same:
                 if e1._duration >= e2._duration:
                     e1._duration = e2_end - e1._timestamp
-                    e2._timestamp, e2._duration = e2_end, _ZERO
+                    e2._timestamp, e2._duration = to_ms(e2_end), _ZERO
                 else:
                     e2._timestamp = e1._timestamp
                     e2._duration = e2_end - e1._timestamp
@@ -48,7 +49,7 @@ def flood(events: list[Event], pulsetime: float = 5) -> list[Event]:
             else:
                 midpoint = e1_end + gap / 2
                 e1._duration = midpoint - e1._timestamp
-                e2._timestamp, e2._duration = midpoint, e2_end - midpoint
+                e2._timestamp, e2._duration = to_ms(midpoint), e2_end - midpoint
     return _without_overlaps([e for e in spans if e._duration > _ZERO])
 
 
