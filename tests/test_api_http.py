@@ -89,18 +89,6 @@ def test_body_limit_413(tmp_path: Path) -> None:
         srv.stop()
 
 
-def test_query_is_routed(api: Api) -> None:
-    for path in ("query/", "query"):
-        r = api.post(
-            path,
-            {
-                "query": ["RETURN = 1;"],
-                "timeperiods": ["2024-01-01T00:00:00Z/2024-01-02T00:00:00Z"],
-            },
-        )
-        assert r.status_code != 404 and r.headers["Content-Type"] == "application/json"
-
-
 # -- Host header (DNS rebinding) ----------------------------------------------------------------
 
 

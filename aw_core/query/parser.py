@@ -241,4 +241,7 @@ class _Parser:
 
 def parse(text: str) -> Program:
     """Parse a whole program; raises QueryParseError with the line and column of the problem."""
-    return _Parser(tokenize(text)).program()
+    try:
+        return _Parser(tokenize(text)).program()
+    except RecursionError:
+        raise QueryParseError("the query is nested too deeply") from None

@@ -14,7 +14,7 @@ def _hashable(value: Any) -> Hashable:
         return tuple(_hashable(v) for v in value)
     if isinstance(value, dict):
         return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def merge_events_by_keys(events: list[Event], keys: list[str]) -> list[Event]:

@@ -22,10 +22,7 @@ def split_url_events(events: list[Event]) -> list[Event]:
             result.append(event)
             continue
         netloc = parsed.netloc
-        if netloc:
-            domain = netloc[4:] if netloc.startswith("www.") else netloc
-        else:
-            domain = parsed.scheme
+        domain = netloc.removeprefix("www.") if netloc else parsed.scheme
         data = {
             **event.data,
             "$protocol": parsed.scheme,
