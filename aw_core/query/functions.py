@@ -82,6 +82,7 @@ def _kind_name(value: Any) -> str:
     return type(value).__name__
 
 
+_EVENT_TYPE = {Event}
 _EXPECTED = {
     "events": "a list of events",
     "list": "a list",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,11 +66,41 @@ class Rule:
         return any(isinstance(v, str) and search(v) for v in values)
 
 
-def _cache_key(data: dict[str, Any]) -> bytes:
+def _cache_key(data: dict[str, Any]) -> Hashable:
+    """A cheap key for a data dict: its items when hashable (window titles), else its JSON."""
     try:
-        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        items = tuple(data.items())
+        hash(items)
+        return items
     except TypeError:
-        return repr(sorted(data.items(), key=lambda kv: kv[0])).encode()
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
+class _ResultCache:
+    """A bounded, thread-safe LRU of rule results: they depend only on the rules and the data,
+    so they stay valid across periods and requests (titles recur day after day)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+
+_CATEGORIES = _ResultCache(100_000)
+_TAGS = _ResultCache(100_000)
 
 
 def _pick_category(matches: list[tuple[list[str], Rule]]) -> list[str]:
@@ -82,31 +115,60 @@ def _pick_category(matches: list[tuple[list[str], Rule]]) -> list[str]:
     return best
 
 
+_RULE_SET_IDS: dict[Hashable, int] = {}
+_RULE_SET_LOCK = threading.Lock()
+_NEXT_RULE_SET_ID = itertools.count()
+
+
+def _rules_key(classes: Sequence[tuple[Any, Rule]]) -> int:
+    """A small id for a rule set, so cache keys do not hash every rule for every event."""
+    key = tuple((tuple(name) if isinstance(name, list) else name, rule) for name, rule in classes)
+    with _RULE_SET_LOCK:
+        if key not in _RULE_SET_IDS:
+            if len(_RULE_SET_IDS) > 10_000:  # bounded; ids are never reused, old entries age out
+                _RULE_SET_IDS.clear()
+            _RULE_SET_IDS[key] = next(_NEXT_RULE_SET_ID)
+        return _RULE_SET_IDS[key]
+
+
 def categorize(events: list[Event], classes: Sequence[tuple[list[str], Rule]]) -> list[Event]:
     """Set ``data["$category"]`` to the category path that matches each event best."""
-    cache: dict[bytes, list[str]] = {}
+    rules_key = _rules_key(classes)
+    local: dict[Hashable, list[str]] = {}
     result = []
     for event in events:
-        key = _cache_key(event.data)
-        category = cache.get(key)
+        data = event.data
+        key = _cache_key(data)
+        category = local.get(key)
         if category is None:
-            category = _pick_category([(c, r) for c, r in classes if r.matches(event.data)])
-            cache[key] = category
-        data = {**event.data, "$category": list(category)}
-        result.append(Event._trusted(event.id, event.timestamp, event.duration, data))
+            shared_key = (rules_key, key)
+            category = _CATEGORIES.get(shared_key)
+            if category is None:
+                category = _pick_category([(c, r) for c, r in classes if r.matches(data)])
+                _CATEGORIES.put(shared_key, category)
+            local[key] = category
+        result.append(
+            Event._trusted(
+                event.id, event._timestamp, event._duration, {**data, "$category": list(category)}
+            )
+        )
     return result
 
 
 def tag(events: list[Event], classes: Sequence[tuple[str, Rule]]) -> list[Event]:
     """Set ``data["$tags"]`` to the tags of every matching rule, in rule order."""
-    cache: dict[bytes, list[str]] = {}
+    rules_key = _rules_key(classes)
     result = []
     for event in events:
-        key = _cache_key(event.data)
-        tags = cache.get(key)
+        data = event.data
+        shared_key = (rules_key, _cache_key(data))
+        tags = _TAGS.get(shared_key)
         if tags is None:
-            tags = [t for t, r in classes if r.matches(event.data)]
-            cache[key] = tags
-        data = {**event.data, "$tags": list(tags)}
-        result.append(Event._trusted(event.id, event.timestamp, event.duration, data))
+            tags = [t for t, r in classes if r.matches(data)]
+            _TAGS.put(shared_key, tags)
+        result.append(
+            Event._trusted(
+                event.id, event._timestamp, event._duration, {**data, "$tags": list(tags)}
+            )
+        )
     return result

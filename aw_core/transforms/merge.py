@@ -27,15 +27,23 @@ def merge_events_by_keys(events: list[Event], keys: list[str]) -> list[Event]:
     if not keys:
         return list(events)
     groups: dict[Hashable, tuple[Event, list[timedelta]]] = {}
+    scalar = {str, int, float, bool, type(None)}
     for event in events:
         data = event.data
-        group = tuple(_hashable(data[k]) for k in keys if k in data)
+        group: tuple[Hashable, ...] = ()
+        for k in keys:
+            if k in data:
+                v = data[k]
+                group += (v if type(v) in scalar else _hashable(v),)
         found = groups.get(group)
         if found is None:
             merged_data = {k: data[k] for k in keys if k in data}
-            groups[group] = (Event._trusted(None, event.timestamp, event.duration, merged_data), [])
+            groups[group] = (
+                Event._trusted(None, event._timestamp, event._duration, merged_data),
+                [],
+            )
         else:
-            found[1].append(event.duration)
+            found[1].append(event._duration)
     result = []
     for first, durations in groups.values():
         if durations:

@@ -37,10 +37,12 @@ def filter_period_intersect(events: list[Event], filterevents: list[Event]) -> l
     filters = sorted(filterevents, key=by_timestamp)
     result: list[Event] = []
     i = j = 0
+    ends1 = [e._timestamp + e._duration for e in events]
+    ends2 = [f._timestamp + f._duration for f in filters]
     while i < len(events) and j < len(filters):
-        event, filt = events[i], filters[j]
-        s1, e1 = event.timestamp, event.timestamp + event.duration
-        s2, e2 = filt.timestamp, filt.timestamp + filt.duration
+        event = events[i]
+        s1, e1 = event._timestamp, ends1[i]
+        s2, e2 = filters[j]._timestamp, ends2[j]
         overlap = _intersection(s1, e1, s2, e2)
         if overlap is not None:
             result.append(with_period(event, *overlap))

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import peewee
 from playhouse.sqlite_ext import AutoIncrementField
 
 from aw_core.models import Bucket, Event
-from aw_core.timeutil import from_us, to_us
+from aw_core.timeutil import EPOCH, from_us, to_us
 from aw_server.errors import BucketNotFound
 from aw_server.storage.base import BUCKET_FIELDS, StorageError
 
@@ -82,8 +82,12 @@ def _dumps(data: Any) -> str:
 
 def _event(row: tuple[int, int, int, str]) -> Event:
     event_id, start_us, end_us, data = row
-    start = from_us(start_us)
-    return Event._trusted(event_id, start, from_us(end_us) - start, orjson.loads(data))
+    return Event._trusted(
+        event_id,
+        EPOCH + timedelta(microseconds=start_us),
+        timedelta(microseconds=end_us - start_us),
+        orjson.loads(data),
+    )
 
 
 def _migrate_to_1(db: peewee.SqliteDatabase) -> None:
