@@ -87,6 +87,12 @@ def main(port: int) -> None:
     if inserted is not None and getattr(inserted, "id", None) is not None:
         assert client.get_event(bucket, inserted.id).data == {"app": "b"}
 
+    # query2, as aw-client sends it (lines split on newlines, several periods)
+    program = f'events = query_bucket(find_bucket("{bucket}"));\nRETURN = sum_durations(events);'
+    periods = [(start, start + timedelta(hours=2)), (start + timedelta(hours=2), start + timedelta(hours=3))]
+    assert client.query(program, periods) == [3.0 + 60, 10.0]
+    assert client.query(program, periods, name="official-check", cache=True)[0] == 63.0
+
     # export
     exported = client.export_all()
     assert set(exported["buckets"]) >= {bucket, queued}
