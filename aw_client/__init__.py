@@ -1,0 +1,14 @@
+"""The client library for ActivityWatch-compatible servers."""
+
+from aw_client.client import ActivityWatchClient
+from aw_client.errors import ClientError, NotFound, ServerError, ServerUnreachable
+from aw_core.models import Event
+
+__all__ = [
+    "ActivityWatchClient",
+    "ClientError",
+    "Event",
+    "NotFound",
+    "ServerError",
+    "ServerUnreachable",
+]

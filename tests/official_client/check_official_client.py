@@ -89,7 +89,10 @@ def main(port: int) -> None:
 
     # query2, as aw-client sends it (lines split on newlines, several periods)
     program = f'events = query_bucket(find_bucket("{bucket}"));\nRETURN = sum_durations(events);'
-    periods = [(start, start + timedelta(hours=2)), (start + timedelta(hours=2), start + timedelta(hours=3))]
+    periods = [
+        (start, start + timedelta(hours=2)),
+        (start + timedelta(hours=2), start + timedelta(hours=3)),
+    ]
     assert client.query(program, periods) == [3.0 + 60, 10.0]
     assert client.query(program, periods, name="official-check", cache=True)[0] == 63.0
 

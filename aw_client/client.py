@@ -1,0 +1,391 @@
+"""ActivityWatchClient: the official client's API over one keep-alive session, with a
+persistent queue for heartbeats so nothing is lost when the server is away."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import orjson
+import requests
+
+from aw_client.config import load_client_config
+from aw_client.errors import NotFound, ServerError, ServerUnreachable
+from aw_client.queue import RequestQueue
+from aw_core import dirs
+from aw_core.heartbeat import heartbeat_merge
+from aw_core.models import Event
+from aw_core.timeutil import format_datetime
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+FLUSH_TIMEOUT = 5.0
+_NO_BODY = object()
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("datetimes sent to the server must be timezone-aware")
+    return format_datetime(value)
+
+
+def _event(obj: dict[str, Any]) -> Event:
+    return Event(
+        id=obj.get("id"),
+        timestamp=obj["timestamp"],
+        duration=obj.get("duration", 0),
+        data=obj.get("data"),
+    )
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            return body["message"]
+    except ValueError:
+        pass
+    return response.text.strip()[:500] or response.reason or "no message"
+
+
+class ActivityWatchClient:
+    """A client for an ActivityWatch-compatible server.
+
+    ``host``/``port`` come from the arguments, else ``aw-client/aw-client.toml`` in the config
+    dir, else 127.0.0.1:5600 (5666 when ``testing``). Every request has a timeout. Queued
+    heartbeats are pre-merged in memory and kept on disk until the server has them; call
+    ``connect()`` (or use ``with client:``) to deliver them in the background.
+    """
+
+    def __init__(
+        self,
+        client_name: str = "unknown",
+        testing: bool = False,
+        host: str | None = None,
+        port: int | str | None = None,
+        protocol: str = "http",
+        timeout: float = DEFAULT_TIMEOUT,
+        api_key: str | None = None,
+        commit_interval: float | None = None,
+    ) -> None:
+        config = load_client_config(testing)
+        self.client_name = client_name
+        self.testing = testing
+        self.client_hostname = socket.gethostname()
+        self.hostname = self.client_hostname  # the name the official client uses
+        self.server_host = host or config.host
+        self.server_port = int(port) if port is not None else config.port
+        self.server_address = f"{protocol}://{self.server_host}:{self.server_port}"
+        self.timeout = timeout
+        self.commit_interval = (
+            commit_interval if commit_interval is not None else config.commit_interval
+        )
+        self.session = requests.Session()
+        key = api_key or config.api_key
+        if key:
+            self.session.headers["Authorization"] = f"Bearer {key}"
+        # per bucket: the heartbeat being merged in memory and the pulsetime it came with
+        self._last_heartbeat: dict[str, tuple[Event, float]] = {}
+        self._heartbeat_lock = threading.Lock()
+        self._queue: RequestQueue | None = None
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.server_address}/api/0/{path}"
+
+    def _request(
+        self, method: str, path: str, body: Any = _NO_BODY, params: dict[str, Any] | None = None
+    ) -> requests.Response:
+        url = self._url(path)
+        kwargs: dict[str, Any] = {"params": params, "timeout": self.timeout}
+        if body is not _NO_BODY:
+            kwargs["data"] = orjson.dumps(body)
+            kwargs["headers"] = {"Content-Type": "application/json"}
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except requests.Timeout as exc:
+            raise ServerUnreachable(f"{method} {url} timed out after {self.timeout}s") from exc
+        except requests.ConnectionError as exc:
+            raise ServerUnreachable(
+                f"cannot connect to the server at {self.server_address}"
+            ) from exc
+        if response.status_code >= 400:
+            error = NotFound if response.status_code == 404 else ServerError
+            raise error(response.status_code, _error_message(response), method, url)
+        return response
+
+    def _json(
+        self, method: str, path: str, body: Any = _NO_BODY, params: dict[str, Any] | None = None
+    ) -> Any:
+        response = self._request(method, path, body, params)
+        return response.json() if response.content else None
+
+    # -- server and buckets --------------------------------------------------------------------
+
+    def get_info(self) -> dict[str, Any]:
+        return self._json("GET", "info")
+
+    def wait_for_start(self, timeout: float = 10) -> None:
+        """Wait until the server answers; raise ServerUnreachable after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            try:
+                self.get_info()
+                return
+            except ServerUnreachable:
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def get_buckets(self) -> dict[str, dict[str, Any]]:
+        return self._json("GET", "buckets/")
+
+    def _bucket_body(self, event_type: str, data: dict[str, Any] | None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "client": self.client_name,
+            "hostname": self.client_hostname,
+            "type": event_type,
+        }
+        if data:
+            body["data"] = data
+        return body
+
+    def create_bucket(
+        self,
+        bucket_id: str,
+        event_type: str,
+        queued: bool = False,
+        data: dict[str, Any] | None = None,
+    ) -> bool | None:
+        """Create the bucket; True if created, False if it existed.
+
+        With ``queued=True`` the bucket is registered with the queue instead: it is created when
+        the server is reachable, and again whenever the server reports it missing.
+        """
+        body = self._bucket_body(event_type, data)
+        if queued:
+            self._queue_instance().register_bucket(bucket_id, body)
+            try:
+                self._request("POST", f"buckets/{bucket_id}", body)
+            except ServerUnreachable:
+                logger.info(
+                    "server unreachable; bucket %s will be created when it is back", bucket_id
+                )
+            return None
+        return self._request("POST", f"buckets/{bucket_id}", body).status_code == 200
+
+    def setup_bucket(self, bucket_id: str, event_type: str) -> None:
+        """Deprecated alias of ``create_bucket(bucket_id, event_type, queued=True)``."""
+        self.create_bucket(bucket_id, event_type, queued=True)
+
+    def delete_bucket(self, bucket_id: str, force: bool = False) -> None:
+        self._request("DELETE", f"buckets/{bucket_id}", params={"force": 1} if force else None)
+
+    # -- events --------------------------------------------------------------------------------
+
+    def get_event(self, bucket_id: str, event_id: int) -> Event | None:
+        """The event, or None if there is no such event (or bucket)."""
+        try:
+            return _event(self._json("GET", f"buckets/{bucket_id}/events/{event_id}"))
+        except NotFound:
+            return None
+
+    def _range(
+        self, limit: int | None, start: datetime | None, end: datetime | None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if limit is not None:
+            params["limit"] = limit
+        if start is not None:
+            params["start"] = _iso(start)
+        if end is not None:
+            params["end"] = _iso(end)
+        return params
+
+    def get_events(
+        self,
+        bucket_id: str,
+        limit: int = -1,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Event]:
+        """Events overlapping [start, end), newest first, clipped to the range."""
+        events = self._json(
+            "GET", f"buckets/{bucket_id}/events", params=self._range(limit, start, end)
+        )
+        return [_event(e) for e in events]
+
+    def get_eventcount(
+        self,
+        bucket_id: str,
+        limit: int = -1,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> int:
+        return int(
+            self._json(
+                "GET", f"buckets/{bucket_id}/events/count", params=self._range(None, start, end)
+            )
+        )
+
+    def insert_event(self, bucket_id: str, event: Event) -> Event:
+        """Insert one event; returns it with the id the server gave it."""
+        return _event(self._json("POST", f"buckets/{bucket_id}/events", event.to_json_dict()))
+
+    def insert_events(self, bucket_id: str, events: Sequence[Event]) -> list[Event]:
+        """Insert events in one request (all or nothing); returns them with their ids."""
+        inserted = self._json(
+            "POST", f"buckets/{bucket_id}/events", [e.to_json_dict() for e in events]
+        )
+        return [_event(e) for e in inserted]
+
+    send_event = insert_event
+    send_events = insert_events
+
+    def delete_event(self, bucket_id: str, event_id: int) -> None:
+        self._request("DELETE", f"buckets/{bucket_id}/events/{event_id}")
+
+    # -- heartbeats ----------------------------------------------------------------------------
+
+    def heartbeat(
+        self,
+        bucket_id: str,
+        event: Event,
+        pulsetime: float,
+        queued: bool = False,
+        commit_interval: float | None = None,
+    ) -> Event | None:
+        """Send a heartbeat; without ``queued`` it returns the server's merged or new event.
+
+        Queued heartbeats are merged locally and sent (through the persistent queue) when the
+        merged event reaches ``commit_interval`` seconds or the data changes; they return None.
+        """
+        if not queued:
+            path = f"buckets/{bucket_id}/heartbeat?pulsetime={pulsetime}"
+            return _event(self._json("POST", path, event.to_json_dict()))
+        interval = commit_interval if commit_interval is not None else self.commit_interval
+        with self._heartbeat_lock:
+            pending = self._last_heartbeat.get(bucket_id)
+            if pending is None:
+                self._last_heartbeat[bucket_id] = (event, pulsetime)
+                return None
+            last, last_pulsetime = pending
+            merged = heartbeat_merge(last, event, pulsetime)
+            if merged is None:
+                self._enqueue_heartbeat(bucket_id, last, last_pulsetime)
+                self._last_heartbeat[bucket_id] = (event, pulsetime)
+            elif merged.duration.total_seconds() >= interval:
+                self._enqueue_heartbeat(bucket_id, merged, pulsetime)
+                self._last_heartbeat[bucket_id] = (event, pulsetime)
+            else:
+                self._last_heartbeat[bucket_id] = (merged, pulsetime)
+        return None
+
+    def _enqueue_heartbeat(self, bucket_id: str, event: Event, pulsetime: float) -> None:
+        path = f"buckets/{bucket_id}/heartbeat?pulsetime={pulsetime}"
+        self._queue_instance().put(bucket_id, path, event.to_json_dict())
+
+    def flush(self) -> None:
+        """Put the heartbeats still being merged in memory into the persistent queue."""
+        with self._heartbeat_lock:
+            pending, self._last_heartbeat = self._last_heartbeat, {}
+        for bucket_id, (event, pulsetime) in pending.items():
+            self._enqueue_heartbeat(bucket_id, event, pulsetime)
+
+    # -- query, export, import, settings -------------------------------------------------------
+
+    def query(
+        self,
+        query: str,
+        timeperiods: Sequence[tuple[datetime, datetime]],
+        name: str | None = None,
+        cache: bool = False,
+    ) -> list[Any]:
+        """Run a query2 program for each (start, end) period; one result per period."""
+        if cache and not name:
+            raise ValueError("a query can only be cached when it has a name")
+        params: dict[str, Any] = {}
+        if name:
+            params["name"] = name
+        if cache:
+            params["cache"] = 1
+        body = {
+            "timeperiods": [f"{_iso(s)}/{_iso(e)}" for s, e in timeperiods],
+            "query": query.split("\n"),
+        }
+        return self._json("POST", "query/", body, params)
+
+    def export_all(self) -> dict[str, Any]:
+        return self._json("GET", "export")
+
+    def export_bucket(self, bucket_id: str) -> dict[str, Any]:
+        return self._json("GET", f"buckets/{bucket_id}/export")
+
+    def import_bucket(self, bucket: dict[str, Any]) -> Any:
+        return self._json("POST", "import", {"buckets": {bucket["id"]: bucket}})
+
+    def import_buckets(self, export: dict[str, Any]) -> Any:
+        """Import a whole export document ``{"buckets": {...}}`` in one transaction."""
+        return self._json("POST", "import", export)
+
+    def get_setting(self, key: str | None = None) -> Any:
+        return self._json("GET", f"settings/{key}" if key else "settings")
+
+    def set_setting(self, key: str, value: Any) -> Any:
+        """Store any JSON value (``None`` included) under ``key``; returns the stored value."""
+        return self._json("POST", f"settings/{key}", value)
+
+    # -- queue lifecycle -----------------------------------------------------------------------
+
+    def queue_path(self) -> Path:
+        name = f"{self.client_name}{'-testing' if self.testing else ''}.sqlite"
+        return Path(dirs.get_data_dir("aw-client")) / "queued" / name
+
+    def _queue_instance(self) -> RequestQueue:
+        if self._queue is None:
+            self._queue = RequestQueue(
+                self.queue_path(), lambda path, body: self._json("POST", path, body)
+            )
+        return self._queue
+
+    def connect(self) -> None:
+        """Start delivering queued requests in the background."""
+        self._queue_instance().start()
+
+    def disconnect(self, timeout: float = FLUSH_TIMEOUT) -> None:
+        """Queue what is still merging in memory, try (for at most ``timeout`` s) to deliver
+        everything queued, then stop; whatever is left stays on disk for next time."""
+        self.flush()
+        queue = self._queue
+        if queue is None:
+            return
+        queue.start()
+        if not queue.wait_until_empty(timeout):
+            logger.warning(
+                "%d queued requests not delivered yet; they are kept for next time", len(queue)
+            )
+        queue.close()
+        self._queue = None
+
+    def __enter__(self) -> ActivityWatchClient:
+        self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.disconnect()

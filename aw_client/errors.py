@@ -1,0 +1,26 @@
+"""What can go wrong talking to the server: a small hierarchy that says what failed."""
+
+from __future__ import annotations
+
+
+class ClientError(Exception):
+    """Base class of every error the client raises."""
+
+
+class ServerUnreachable(ClientError):
+    """The server could not be reached (connection refused, DNS, timeout)."""
+
+
+class ServerError(ClientError):
+    """The server answered with an error status; ``message`` is the server's own message."""
+
+    def __init__(self, status: int, message: str, method: str, url: str) -> None:
+        super().__init__(f"{method} {url} failed with {status}: {message}")
+        self.status = status
+        self.message = message
+        self.method = method
+        self.url = url
+
+
+class NotFound(ServerError):
+    """404: the bucket or event does not exist."""
