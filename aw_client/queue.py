@@ -25,7 +25,7 @@ from aw_client.errors import NotFound, ServerError, ServerUnreachable
 logger = logging.getLogger(__name__)
 
 MIN_BACKOFF = 0.2
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 10.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -173,8 +173,8 @@ class RequestQueue:
             if not connected:
                 connected = self._create_registered()
                 if not connected:
-                    self._wake.wait(backoff)
-                    self._wake.clear()
+                    # new requests must not cut the wait short: that would hammer a down server
+                    self._stop.wait(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF)
                     continue
             outcome = self.deliver_one()

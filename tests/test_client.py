@@ -1,0 +1,321 @@
+"""aw_client against a live server: every method, its errors, the queue and its crash safety."""
+
+from __future__ import annotations
+
+import http.server
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aw_client import ActivityWatchClient, Event, NotFound, ServerError, ServerUnreachable
+from aw_client.queue import RequestQueue
+from tests.conftest import subprocess_env
+from tests.liveserver import ROOT, ServerProcess, ThreadedServer, free_port
+
+T0 = datetime(2024, 1, 1, 12, tzinfo=UTC)
+SCRIPT = Path(__file__).parent / "client_scripts" / "queue_client.py"
+
+
+@pytest.fixture
+def client(server: ThreadedServer) -> Iterator[ActivityWatchClient]:
+    c = ActivityWatchClient("test-client", host="127.0.0.1", port=server.port)
+    yield c
+    c.disconnect(timeout=1)
+
+
+def at(seconds: float, duration: float = 0, **data: Any) -> Event:
+    return Event(timestamp=T0 + timedelta(seconds=seconds), duration=duration, data=data)
+
+
+def test_info_and_buckets(client: ActivityWatchClient) -> None:
+    assert client.get_info()["version"]
+    assert client.create_bucket("b", "currentwindow") is True
+    assert client.create_bucket("b", "currentwindow") is False
+    bucket = client.get_buckets()["b"]
+    assert (bucket["client"], bucket["type"], bucket["hostname"]) == (
+        "test-client",
+        "currentwindow",
+        client.client_hostname,
+    )
+    client.delete_bucket("b", force=True)
+    assert client.get_buckets() == {}
+
+
+def test_events_round_trip(client: ActivityWatchClient) -> None:
+    client.create_bucket("b", "test")
+    one = client.insert_event("b", at(0, 10, app="x"))
+    assert one.id is not None and one.data == {"app": "x"}
+    many = client.insert_events("b", [at(20, 5, n=1), at(30, 5, n=2)])
+    assert [e.id for e in many] == sorted(e.id for e in many)
+    assert client.get_event("b", one.id) == one  # type: ignore[arg-type]
+    assert client.get_event("b", 999999) is None
+    assert client.get_event("missing", 1) is None
+    events = client.get_events("b")
+    assert [e.data for e in events] == [{"n": 2}, {"n": 1}, {"app": "x"}]
+    assert len(client.get_events("b", limit=1)) == 1
+    clipped = client.get_events(
+        "b", start=T0 + timedelta(seconds=5), end=T0 + timedelta(seconds=22)
+    )
+    assert [(e.timestamp, e.duration) for e in clipped] == [
+        (T0 + timedelta(seconds=20), timedelta(seconds=2)),
+        (T0 + timedelta(seconds=5), timedelta(seconds=5)),
+    ]
+    assert client.get_eventcount("b") == 3
+    assert client.get_eventcount("b", start=T0 + timedelta(seconds=25)) == 1
+    client.delete_event("b", one.id)  # type: ignore[arg-type]
+    assert client.get_eventcount("b") == 2
+    with pytest.raises(ValueError, match="timezone"):
+        client.get_events("b", start=datetime(2024, 1, 1))
+
+
+def test_heartbeat_returns_merged_event(client: ActivityWatchClient) -> None:
+    client.create_bucket("b", "test")
+    first = client.heartbeat("b", at(0, app="x"), pulsetime=5)
+    merged = client.heartbeat("b", at(4, app="x"), pulsetime=5)
+    assert first is not None and merged is not None
+    assert merged.id == first.id and merged.duration == timedelta(seconds=4)
+
+
+def test_query(client: ActivityWatchClient) -> None:
+    client.create_bucket("b", "test")
+    client.insert_events("b", [at(0, 10, app="x"), at(3600, 20, app="y")])
+    program = 'events = query_bucket("b");\nRETURN = sum_durations(events);'
+    assert client.query(
+        program, [(T0, T0 + timedelta(hours=1)), (T0 + timedelta(hours=1), T0 + timedelta(hours=2))]
+    ) == [10.0, 20.0]
+    assert client.query(
+        "RETURN = NAME;", [(T0, T0 + timedelta(hours=1))], name="n", cache=True
+    ) == ["n"]
+    with pytest.raises(ValueError):
+        client.query("RETURN = 1;", [(T0, T0 + timedelta(hours=1))], cache=True)
+    with pytest.raises(ServerError) as info:
+        client.query("RETURN = ;", [(T0, T0 + timedelta(hours=1))])
+    assert info.value.status == 400 and "line 1" in info.value.message
+
+
+def test_export_import_settings(client: ActivityWatchClient) -> None:
+    client.create_bucket("b", "test")
+    client.insert_events("b", [at(i, 1, i=i) for i in range(5)])
+    bucket = client.export_bucket("b")["buckets"]["b"]
+    assert len(client.export_all()["buckets"]["b"]["events"]) == 5
+    client.delete_bucket("b", force=True)
+    client.import_bucket(bucket)
+    assert client.get_eventcount("b") == 5
+    client.import_buckets({"buckets": {"b": bucket}})
+    assert client.get_eventcount("b") == 5
+    for value in (False, None, 0, "", {"a": [1]}):
+        assert client.set_setting("k", value) == value
+        assert client.get_setting("k") == value
+    assert client.get_setting()["k"] == {"a": [1]}
+
+
+def test_errors_say_what_failed(client: ActivityWatchClient) -> None:
+    with pytest.raises(NotFound) as missing:
+        client.get_events("missing")
+    assert missing.value.status == 404 and "missing" in missing.value.message
+    client.create_bucket("b", "test")
+    with pytest.raises(ServerError) as forbidden:
+        client.delete_bucket("b")  # no force outside testing mode
+    assert forbidden.value.status == 401 and "force" in forbidden.value.message
+
+
+def test_unreachable_server_is_a_clear_error() -> None:
+    c = ActivityWatchClient("x", host="127.0.0.1", port=free_port(), timeout=2)
+    with pytest.raises(ServerUnreachable, match="cannot connect"):
+        c.get_info()
+    started = time.monotonic()
+    with pytest.raises(ServerUnreachable):
+        c.wait_for_start(timeout=0.5)
+    assert time.monotonic() - started < 3
+
+
+def test_timeouts_apply() -> None:
+    with socket.socket() as listener:  # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(5)
+        c = ActivityWatchClient("x", host="127.0.0.1", port=listener.getsockname()[1], timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(ServerUnreachable, match="timed out"):
+            c.get_info()
+        assert time.monotonic() - started < 3
+
+
+def test_config_file_and_api_key(isolated_dirs: dict[str, str]) -> None:
+    seen: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.headers.get("Authorization"))
+            body = b'{"hostname": "h", "version": "v", "testing": false, "device_id": "d"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        config = (
+            Path(isolated_dirs["XDG_CONFIG_HOME"])
+            / "activitywatch"
+            / "aw-client"
+            / "aw-client.toml"
+        )
+        config.parent.mkdir(parents=True)
+        config.write_text(
+            f'[server]\nhostname = "127.0.0.1"\nport = "{httpd.server_address[1]}"\napi_key = "secret"\n'
+            "[client]\ncommit_interval = 7\n"
+        )
+        c = ActivityWatchClient("x")
+        assert c.server_port == httpd.server_address[1] and c.commit_interval == 7
+        assert c.get_info()["hostname"] == "h"
+        assert seen == ["Bearer secret"]
+        assert ActivityWatchClient("x", testing=True).server_port == 5666
+    finally:
+        httpd.shutdown()
+
+
+# -- queued heartbeats ------------------------------------------------------------------------
+
+
+def expected_blocks(blocks: int, per_block: int) -> list[tuple[int, float]]:
+    return [(b, per_block - 1.0) for b in reversed(range(blocks))]
+
+
+def blocks_on_server(client: ActivityWatchClient, bucket: str) -> list[tuple[int, float]]:
+    return [(e.data["block"], e.duration.total_seconds()) for e in client.get_events(bucket)]
+
+
+def test_queued_heartbeats_are_premerged_and_delivered(client: ActivityWatchClient) -> None:
+    client.create_bucket("q", "test", queued=True)
+    with client:
+        for i in range(60):
+            client.heartbeat("q", at(i, block=i // 20), pulsetime=2, queued=True, commit_interval=5)
+    assert blocks_on_server(client, "q") == expected_blocks(3, 20)
+
+
+def test_queue_survives_server_restart(tmp_path: Path) -> None:
+    """The server is down while 200 heartbeats are queued; after it restarts on the same
+    database every event arrives exactly once with the right duration."""
+    port, dbpath = free_port(), tmp_path / "restart.sqlite"
+    server = ServerProcess(["--dbpath", str(dbpath)], subprocess_env(), port).start()
+    server.stop()
+    c = ActivityWatchClient("restart-test", host="127.0.0.1", port=port, timeout=2)
+    c.create_bucket("q", "test", queued=True)
+    c.connect()
+    for i in range(200):
+        c.heartbeat("q", at(i, block=i // 20), pulsetime=2, queued=True, commit_interval=5)
+    c.flush()
+    assert len(c._queue_instance()) == 40  # 10 blocks x 4 pre-merged pieces, nothing delivered
+    server = ServerProcess(["--dbpath", str(dbpath)], subprocess_env(), port).start()
+    try:
+        assert c._queue_instance().wait_until_empty(30)
+        c.disconnect()
+        assert blocks_on_server(c, "q") == expected_blocks(10, 20)
+    finally:
+        server.stop()
+
+
+def test_queue_survives_client_kill(tmp_path: Path) -> None:
+    """A watcher is SIGKILLed while its queue is being delivered; restarted, it delivers the
+    rest, and the server ends with exactly the expected events."""
+    port, dbpath = free_port(), tmp_path / "kill.sqlite"
+    env = {**subprocess_env(), "PYTHONPATH": str(ROOT)}
+    writer = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(port), "fill"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "filled"
+    server = ServerProcess(["--dbpath", str(dbpath)], subprocess_env(), port).start()
+    try:
+        c = ActivityWatchClient("observer", host="127.0.0.1", port=port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # kill as soon as delivery has begun
+            buckets = c.get_buckets()
+            if "queue-test_host" in buckets and c.get_eventcount("queue-test_host") > 0:
+                break
+            time.sleep(0.005)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(10)
+        at_kill = blocks_on_server(c, "queue-test_host")
+        assert at_kill and at_kill != expected_blocks(10, 20)  # killed mid-queue
+        drain = subprocess.run(
+            [sys.executable, str(SCRIPT), str(port), "drain"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert drain.stdout.strip() == "drained", drain.stderr
+        assert blocks_on_server(c, "queue-test_host") == expected_blocks(10, 20)
+    finally:
+        server.stop()
+
+
+def test_missing_bucket_is_recreated_for_queued_requests(client: ActivityWatchClient) -> None:
+    client.create_bucket("q", "test", queued=True)
+    client.connect()
+    client.heartbeat("q", at(0, block=0), pulsetime=2, queued=True)
+    client.heartbeat("q", at(1, block=1), pulsetime=2, queued=True)  # queues block 0
+    assert client._queue_instance().wait_until_empty(10)
+    client.delete_bucket("q", force=True)
+    client.heartbeat("q", at(2, block=2), pulsetime=2, queued=True)  # queues block 1
+    client.disconnect()
+    assert [e.data["block"] for e in client.get_events("q")] == [2, 1]
+
+
+class FakeTransport:
+    """Answers queued requests from a script of outcomes (for the retry rules)."""
+
+    def __init__(self, outcomes: list[Exception | None]) -> None:
+        self.outcomes = outcomes
+        self.sent: list[str] = []
+
+    def __call__(self, path: str, body: Any) -> None:
+        self.sent.append(path)
+        outcome = self.outcomes.pop(0) if self.outcomes else None
+        if outcome is not None:
+            raise outcome
+
+
+def test_queue_retry_rules(tmp_path: Path) -> None:
+    transport = FakeTransport(
+        [
+            ServerUnreachable("down"),
+            ServerError(503, "busy", "POST", "u"),
+            None,  # delivered
+            ServerError(400, "bad pulsetime", "POST", "u"),  # dropped
+            NotFound(404, "no bucket", "POST", "u"),  # not registered: dropped
+            None,
+        ]
+    )
+    queue = RequestQueue(tmp_path / "q.sqlite", transport)
+    for n in range(4):
+        queue.put("b", f"buckets/b/heartbeat?n={n}", {"n": n})
+    outcomes = [queue.deliver_one() for _ in range(7)]
+    assert outcomes == [False, False, True, True, True, True, None]
+    assert transport.sent == [f"buckets/b/heartbeat?n={n}" for n in (0, 0, 0, 1, 2, 3)]
+    assert (queue.delivered, queue.dropped) == (2, 2)
+    queue.close()
+
+
+def test_queue_is_persistent(tmp_path: Path) -> None:
+    queue = RequestQueue(tmp_path / "q.sqlite", FakeTransport([]))
+    queue.put("b", "p", {"x": 1})
+    queue.register_bucket("b", {"type": "t"})
+    queue.close()
+    reopened = RequestQueue(tmp_path / "q.sqlite", FakeTransport([]))
+    assert len(reopened) == 1 and reopened.registered_buckets() == {"b": {"type": "t"}}
+    reopened.close()
