@@ -286,3 +286,17 @@ def test_ids_of_deleted_events_are_not_reused(storage: Storage) -> None:
         storage.delete_event("b", event_id)  # type: ignore[arg-type]
     (fresh,) = storage.insert_events("b", [at(2)])
     assert fresh.id not in ids and fresh.id > max(ids)  # type: ignore[operator, type-var]
+
+
+def test_rolled_back_bucket_is_really_gone(storage: Storage) -> None:
+    """A bucket created and used inside a failed transaction must not linger in any cache."""
+    with pytest.raises(RuntimeError), storage.atomic():
+        make_bucket(storage, "temp")
+        storage.insert_events("temp", [at(0)])
+        raise RuntimeError
+    with pytest.raises(BucketNotFound):
+        storage.get_events("temp")
+    make_bucket(storage, "other")
+    make_bucket(storage, "temp")
+    storage.insert_events("other", [at(5)])
+    assert storage.get_events("temp") == []

@@ -116,6 +116,9 @@ class SqliteStorage:
         )
         self._write_lock = threading.RLock()
         self._local = threading.local()
+        # bucket id -> (pk, max_duration_us). Only this storage writes the buckets table, and
+        # every write to a bucket row below updates or drops its entry under the write lock.
+        self._bucket_rows: dict[str, tuple[int, int]] = {}
         try:
             self._migrate()
         except (sqlite3.DatabaseError, peewee.DatabaseError) as exc:
@@ -163,6 +166,7 @@ class SqliteStorage:
                 yield
             except BaseException:
                 conn.execute("ROLLBACK")
+                self._bucket_rows.clear()  # it may hold rows this transaction created
                 raise
             else:
                 conn.execute("COMMIT")
@@ -172,12 +176,16 @@ class SqliteStorage:
     # -- helpers -----------------------------------------------------------------------------
 
     def _bucket_row(self, conn: sqlite3.Connection, bucket_id: str) -> tuple[int, int]:
+        cached = self._bucket_rows.get(bucket_id)
+        if cached is not None:
+            return cached
         row = conn.execute(
             "SELECT pk, max_duration_us FROM buckets WHERE bucket_id = ?", (bucket_id,)
         ).fetchone()
         if row is None:
             raise BucketNotFound(bucket_id)
-        return row
+        self._bucket_rows[bucket_id] = (row[0], row[1])
+        return self._bucket_rows[bucket_id]
 
     def _range_clause(
         self, max_duration: int, start: datetime | None, end: datetime | None
@@ -236,10 +244,11 @@ class SqliteStorage:
         return max(row[0] if row else 0, highest) + 1
 
     def _grow_max_duration(
-        self, conn: sqlite3.Connection, pk: int, current: int, duration: int
+        self, conn: sqlite3.Connection, bucket_id: str, pk: int, current: int, duration: int
     ) -> None:
         if duration > current:
             conn.execute("UPDATE buckets SET max_duration_us = ? WHERE pk = ?", (duration, pk))
+            self._bucket_rows[bucket_id] = (pk, duration)
 
     # -- buckets -----------------------------------------------------------------------------
 
@@ -280,6 +289,7 @@ class SqliteStorage:
         with self.atomic():
             conn = self._conn()
             pk, _ = self._bucket_row(conn, bucket_id)
+            self._bucket_rows.pop(bucket_id, None)
             conn.execute("DELETE FROM events WHERE bucket_pk = ?", (pk,))
             conn.execute("DELETE FROM buckets WHERE pk = ?", (pk,))
 
@@ -315,7 +325,7 @@ class SqliteStorage:
                 "INSERT INTO events (id, bucket_pk, start_us, end_us, data) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
-            self._grow_max_duration(conn, pk, max_duration, longest)
+            self._grow_max_duration(conn, bucket_id, pk, max_duration, longest)
             return inserted
 
     def replace_event(self, bucket_id: str, event: Event) -> bool:
@@ -329,7 +339,7 @@ class SqliteStorage:
             )
             if cursor.rowcount != 1:
                 return False
-            self._grow_max_duration(conn, pk, max_duration, end_us - start_us)
+            self._grow_max_duration(conn, bucket_id, pk, max_duration, end_us - start_us)
             return True
 
     def delete_event(self, bucket_id: str, event_id: int) -> bool:
