@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+from collections.abc import Callable
+from typing import cast
 
 from flask import Flask, Response, request
 from flask_cors import CORS
@@ -102,7 +104,7 @@ def _only_for_cross_origin_requests(app: Flask) -> None:
     every heartbeat.
     """
     hooks = app.after_request_funcs.setdefault(None, [])
-    cors_hook = hooks[-1]
+    cors_hook = cast(Callable[[Response], Response], hooks[-1])
 
     def cors_if_origin(response: Response) -> Response:
         return cors_hook(response) if "Origin" in request.headers else response
