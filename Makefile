@@ -22,12 +22,12 @@ test: $(STAMP)  ## the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check aw_core aw_server aw_client tests
-	$(VENV)/bin/ruff format --check aw_core aw_server aw_client tests
+	$(VENV)/bin/ruff check aw_core aw_server aw_client tests bench
+	$(VENV)/bin/ruff format --check aw_core aw_server aw_client tests bench
 
 format: $(STAMP)
-	$(VENV)/bin/ruff check --fix aw_core aw_server aw_client tests
-	$(VENV)/bin/ruff format aw_core aw_server aw_client tests
+	$(VENV)/bin/ruff check --fix aw_core aw_server aw_client tests bench
+	$(VENV)/bin/ruff format aw_core aw_server aw_client tests bench
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -36,6 +36,12 @@ check: lint typecheck test  ## lint + types + tests
 
 official-venv:  ## the official aw-client in its own venv (its package names clash with ours)
 	$(PY) tests/official_client/make_venv.py
+
+bench: $(STAMP)  ## side by side with the official server (installs it into bench/.venv-official)
+	$(PY) -m bench.run
+
+bench-quick: $(STAMP)  ## a small version, under a minute
+	$(PY) -m bench.run --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache
