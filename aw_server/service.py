@@ -201,16 +201,25 @@ class Service:
         limit: int | None = None,
     ) -> list[Event]:
         """Events overlapping ``[start, end)``, newest first, clipped to the range."""
-        if start is not None and end is not None and start > end:
-            raise BadRequest("'start' must not be after 'end'")
+        _check_range(start, end)
         events = self.storage.get_events(bucket_id, start, end, limit)
         return clip_events(events, start, end)
+
+    def get_events_json(
+        self,
+        bucket_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[bytes]:
+        """Like get_events, as a JSON array streamed in chunks (never all in memory)."""
+        _check_range(start, end)
+        return _json_array(self.storage.events_json(bucket_id, start, end, limit))
 
     def count_events(
         self, bucket_id: str, start: datetime | None = None, end: datetime | None = None
     ) -> int:
-        if start is not None and end is not None and start > end:
-            raise BadRequest("'start' must not be after 'end'")
+        _check_range(start, end)
         return self.storage.count_events(bucket_id, start, end)
 
     def get_event(self, bucket_id: str, event_id: int) -> Event:
@@ -273,16 +282,7 @@ class Service:
                 + b',"events":['
             )
             try:
-                events = self.storage.iter_events(bucket.id)
-                first = True
-                batch: list[dict[str, Any]] = []
-                for event in events:
-                    batch.append(_event_wire(event))
-                    if len(batch) >= _EXPORT_CHUNK:
-                        yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
-                        first, batch = False, []
-                if batch:
-                    yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
+                yield from _json_chunks(self.storage.events_json(bucket.id))
             except BucketNotFound:
                 logger.warning("bucket %s was deleted during an export", bucket.id)
             yield b"]}"
@@ -425,6 +425,30 @@ class StorageDatasource:
             return self.storage.count_events(bucket_id, start, end)
         except BucketNotFound:
             raise UnknownBucket(bucket_id) from None
+
+
+def _check_range(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise BadRequest("'start' must not be after 'end'")
+
+
+def _json_chunks(items: Iterator[str]) -> Iterator[bytes]:
+    """Comma-joined JSON texts, in chunks of _EXPORT_CHUNK items."""
+    first = True
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= _EXPORT_CHUNK:
+            yield (b"" if first else b",") + ",".join(batch).encode()
+            first, batch = False, []
+    if batch:
+        yield (b"" if first else b",") + ",".join(batch).encode()
+
+
+def _json_array(items: Iterator[str]) -> Iterator[bytes]:
+    yield b"["
+    yield from _json_chunks(items)
+    yield b"]"
 
 
 def _event_wire(event: Event) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,7 +132,7 @@ def test_missing_bucket_raises(storage: Storage) -> None:
         lambda: storage.count_events("nope"),
         lambda: storage.insert_events("nope", [at(0)]),
         lambda: storage.last_event("nope"),
-        lambda: storage.iter_events("nope"),
+        lambda: storage.events_json("nope"),
         lambda: storage.get_event("nope", 1),
     ):
         with pytest.raises(BucketNotFound):
@@ -153,8 +154,19 @@ def test_last_event_and_iter(storage: Storage) -> None:
     storage.insert_events("b", [at(i, 1, {"i": i}) for i in range(2500)])
     last = storage.last_event("b")
     assert last is not None and last.data == {"i": 2499}
-    streamed = list(storage.iter_events("b"))
-    assert len(streamed) == 2500 and streamed[0].data == {"i": 2499}
+    streamed = [json.loads(text) for text in storage.events_json("b")]
+    assert len(streamed) == 2500 and streamed[0]["data"] == {"i": 2499}
+    ranged = [
+        json.loads(text)
+        for text in storage.events_json(
+            "b", T0 + timedelta(seconds=10.5), T0 + timedelta(seconds=12.25), 5
+        )
+    ]
+    assert [(e["timestamp"], e["duration"]) for e in ranged] == [
+        ("2024-01-01T00:00:12+00:00", 0.25),
+        ("2024-01-01T00:00:11+00:00", 1.0),
+        ("2024-01-01T00:00:10.500000+00:00", 0.5),
+    ]
 
 
 def test_stored_data_cannot_be_changed_through_results(storage: Storage) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, stream_with_context
 
 from aw_core.timeutil import parse_seconds
 from aw_server.errors import BadRequest
@@ -14,7 +14,8 @@ bp = Blueprint("events", __name__)
 def get_events(bucket_id: str) -> Response:
     limit = arg_limit()
     start, end = arg_datetime("start"), arg_datetime("end")
-    return json_response(service().get_events(bucket_id, start, end, limit))
+    chunks = service().get_events_json(bucket_id, start, end, limit)
+    return Response(stream_with_context(chunks), mimetype="application/json")
 
 
 @bp.post("/buckets/<bucket_id>/events")

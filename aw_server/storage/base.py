@@ -78,8 +78,15 @@ class Storage(Protocol):
         """The newest event of the bucket, or None if it is empty; raises BucketNotFound."""
         ...
 
-    def iter_events(self, bucket_id: str) -> Iterator[Event]:
-        """Every event of the bucket, newest first, without holding them all in memory."""
+    def events_json(
+        self,
+        bucket_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[str]:
+        """The JSON text of each event overlapping the range, clipped to it, newest first,
+        produced as it is read (for large reads and exports); raises BucketNotFound at once."""
         ...
 
     # settings: values are JSON text

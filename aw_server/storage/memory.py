@@ -9,8 +9,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from aw_core.models import Bucket, Event
 from aw_core.timeutil import to_us
+from aw_core.transforms.clip import clip_events
 from aw_server.errors import BucketNotFound
 from aw_server.storage.base import in_range
 
@@ -170,8 +173,15 @@ class MemoryStorage:
         events = self.get_events(bucket_id, limit=1)
         return events[0] if events else None
 
-    def iter_events(self, bucket_id: str) -> Iterator[Event]:
-        return iter(self.get_events(bucket_id))
+    def events_json(
+        self,
+        bucket_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[str]:
+        events = clip_events(self.get_events(bucket_id, start, end, limit), start, end)
+        return (orjson.dumps(e.to_json_dict()).decode() for e in events)
 
     def get_setting(self, key: str) -> str | None:
         with self._lock:

@@ -388,20 +388,38 @@ class SqliteStorage:
         events = self.get_events(bucket_id, limit=1)
         return events[0] if events else None
 
-    def iter_events(self, bucket_id: str) -> Iterator[Event]:
+    def events_json(
+        self,
+        bucket_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[str]:
         conn = self._conn()
-        pk, _ = self._bucket_row(conn, bucket_id)  # raises now, not on the first next()
-        cursor = conn.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE bucket_pk = ? {_NEWEST_FIRST}", (pk,)
-        )
-        return self._stream(cursor)
+        pk, max_duration = self._bucket_row(conn, bucket_id)  # raises now, not on first next()
+        clause, params = self._range_clause(max_duration, start, end)
+        start_sql, end_sql, bounds = "start_us", "end_us", []
+        if start is not None:
+            start_sql = "max(start_us, ?)"
+            bounds.append(to_us(start))
+        if end is not None:
+            end_sql = "min(end_us, ?)"
+            bounds.append(to_us(end))
+        sql = f"SELECT id, {start_sql}, {end_sql}, data FROM events WHERE bucket_pk = ?{clause} {_NEWEST_FIRST}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return self._json_rows(conn.execute(sql, [*bounds, pk, *params]))
 
     @staticmethod
-    def _stream(cursor: sqlite3.Cursor) -> Iterator[Event]:
+    def _json_rows(cursor: sqlite3.Cursor) -> Iterator[str]:
+        # The stored data is already JSON: each event is written without decoding it.
         try:
-            while rows := cursor.fetchmany(1000):
-                for row in rows:
-                    yield _event(row)
+            while rows := cursor.fetchmany(2000):
+                for event_id, start_us, end_us, data in rows:
+                    timestamp = (EPOCH + timedelta(microseconds=start_us)).isoformat()
+                    duration = max(end_us - start_us, 0) / 1_000_000
+                    yield f'{{"id":{event_id},"timestamp":"{timestamp}","duration":{duration!r},"data":{data}}}'
         finally:
             cursor.close()
 
