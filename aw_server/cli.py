@@ -76,6 +76,10 @@ def serve(config: Config) -> None:
         max_request_body_size=config.max_body_bytes,
         ident="aw-server",
         clear_untrusted_proxy_headers=True,
+        # bulk inserts, imports and exports move megabytes: read and write in larger pieces
+        recv_bytes=65536,
+        send_bytes=65536,
+        outbuf_high_watermark=4 * 1024 * 1024,
     )
 
     def _stop(signum: int, frame: FrameType | None) -> None:

@@ -99,11 +99,7 @@ def _check(function: str, param: Param, value: Any) -> Any:
         return param.default
     ok = (
         kind == "any"
-        or (
-            kind == "events"
-            and isinstance(value, list)
-            and all(isinstance(e, Event) for e in value)
-        )
+        or (kind == "events" and isinstance(value, list) and set(map(type, value)) <= _EVENT_TYPE)
         or (kind == "list" and isinstance(value, list))
         or (kind == "str" and isinstance(value, str))
         or (kind == "int" and isinstance(value, int) and not isinstance(value, bool))

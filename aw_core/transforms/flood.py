@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from operator import attrgetter
 
 from aw_core.models import Event
 from aw_core.transforms._util import copy_event, to_ms
@@ -11,6 +12,7 @@ from aw_core.transforms._util import copy_event, to_ms
 # as a gap to split; a longer one is left as it is.
 _NEGATIVE_GAP_TOLERANCE = timedelta(seconds=0.1)
 _ZERO = timedelta(0)
+_START_THEN_LENGTH = attrgetter("_timestamp", "_duration")
 
 
 def flood(events: list[Event], pulsetime: float = 5) -> list[Event]:
@@ -23,7 +25,7 @@ def flood(events: list[Event], pulsetime: float = 5) -> list[Event]:
     so no time is counted twice. Follows aw-core 0.5.18's results, including its rule that a
     computed start is truncated to the millisecond.
     """
-    spans = sorted((copy_event(e) for e in events), key=lambda e: (e.timestamp, e.duration))
+    spans = sorted(map(copy_event, events), key=_START_THEN_LENGTH)
     limit = timedelta(seconds=pulsetime)
     for e1, e2 in zip(spans, spans[1:], strict=False):
         e1_end = e1._timestamp + e1._duration

@@ -82,12 +82,15 @@ def _dumps(data: Any) -> str:
 
 def _event(row: tuple[int, int, int, str]) -> Event:
     event_id, start_us, end_us, data = row
-    return Event._trusted(
+    return _trusted_event(
         event_id,
         EPOCH + timedelta(microseconds=start_us),
         timedelta(microseconds=end_us - start_us),
         orjson.loads(data),
     )
+
+
+_trusted_event = Event._trusted
 
 
 def _migrate_to_1(db: peewee.SqliteDatabase) -> None:
