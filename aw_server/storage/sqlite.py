@@ -114,7 +114,6 @@ class SqliteStorage:
                 "foreign_keys": 1,
                 "busy_timeout": 10_000,
                 "synchronous": synchronous,
-                "cache_size": -16_000,
             },
         )
         self._write_lock = threading.RLock()
