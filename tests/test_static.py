@@ -77,6 +77,8 @@ def test_builtin_page_without_webui_path(tmp_path: Path) -> None:
     srv = ThreadedServer(create_app(make_config(tmp_path))).start()
     try:
         status, text = get(srv, "/")
-        assert status == 200 and "/api/0/buckets/" in text
+        assert status == 200 and "/js/app.js" in text
+        status, script = get(srv, "/js/app.js")
+        assert status == 200 and "hashchange" in script
     finally:
         srv.stop()

@@ -1,0 +1,50 @@
+// The one place that talks to the server: every failure becomes an ApiError with the server's message.
+
+export class ApiError extends Error {
+  constructor(message, status = 0, type = null) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+export async function api(path, { method = "GET", body } = {}) {
+  const options = { method, headers: {} };
+  if (body instanceof FormData) {
+    options.body = body;
+  } else if (body !== undefined) {
+    options.body = JSON.stringify(body);
+    options.headers["Content-Type"] = "application/json";
+  }
+  let response;
+  try {
+    response = await fetch(`/api/0/${path}`, options);
+  } catch (error) {
+    throw new ApiError(`Cannot reach the server (${error.message})`);
+  }
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = text; }
+  }
+  if (!response.ok) {
+    const message = (data && data.message) || response.statusText || `HTTP ${response.status}`;
+    throw new ApiError(message, response.status, data && data.type);
+  }
+  return data;
+}
+
+export const get = (path) => api(path);
+export const post = (path, body) => api(path, { method: "POST", body });
+export const del = (path) => api(path, { method: "DELETE" });
+export const query = (lines, periods) => post("query/", { query: lines, timeperiods: periods });
+
+export async function settings() {
+  const values = await get("settings");
+  return {
+    startOfDay: typeof values.startOfDay === "string" ? values.startOfDay : "00:00",
+    startOfWeek: typeof values.startOfWeek === "string" ? values.startOfWeek : "Monday",
+    theme: typeof values.theme === "string" ? values.theme : "system",
+    classes: Array.isArray(values.classes) ? values.classes : null,
+  };
+}
