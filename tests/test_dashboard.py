@@ -358,3 +358,36 @@ def test_keyboard_navigation(site: Site, day: datetime) -> None:
     assert page.evaluate("document.activeElement.textContent") == "Buckets"
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid=buckets-table]")
+
+
+def test_todays_view_refreshes_itself(site: Site) -> None:
+    today = local_midnight(0)
+    now = datetime.now().astimezone()
+    for bucket, type_ in ((WINDOW, "currentwindow"), (AFK, "afkstatus")):
+        site.api.create_bucket(bucket, type=type_, hostname=HOST)
+    start = max(today, now - timedelta(minutes=30))
+    site.api.post(
+        f"buckets/{AFK}/events",
+        {
+            "timestamp": start.isoformat(),
+            "duration": (now - start).total_seconds() + 3600,
+            "data": {"status": "not-afk"},
+        },
+    )
+    site.api.post(
+        f"buckets/{WINDOW}/events",
+        {"timestamp": start.isoformat(), "duration": 60, "data": {"app": "Editor", "title": "a"}},
+    )
+    site.page.clock.install()
+    page = site.open("/activity", "[data-testid=active-time][data-seconds='60']")
+    site.api.post(
+        f"buckets/{WINDOW}/events",
+        {
+            "timestamp": (start + timedelta(seconds=120)).isoformat(),
+            "duration": 30,
+            "data": {"app": "Browser", "title": "b"},
+        },
+    )
+    page.clock.run_for(61_000)
+    page.wait_for_selector("[data-testid=active-time][data-seconds='90']")
+    assert "Browser" in page.inner_text("[data-testid=apps-list]")
