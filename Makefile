@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-testing test check lint typecheck format official-venv bench bench-quick clean
+.PHONY: run run-testing test check lint typecheck format official-venv fuzz bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ check: lint typecheck test  ## lint + types + tests
 
 official-venv:  ## the official aw-client in its own venv (its package names clash with ours)
 	$(PY) tests/official_client/make_venv.py
+
+fuzz: $(STAMP)  ## the long property-based fuzzing run (200 examples per operation and mode)
+	FUZZ_EXAMPLES=200 $(PY) -m pytest -q -s tests/test_fuzz_api.py
 
 bench: $(STAMP)  ## side by side with the official server (installs it into bench/.venv-official)
 	$(PY) -m bench.run

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from aw_server.api import buckets, events, export, info, query, serverlog, settings
+from aw_server.api import buckets, docs, events, export, info, query, serverlog, settings
 
 
 def register_api(app: Flask) -> None:
     for module in (info, buckets, events, export, query, settings, serverlog):
         app.register_blueprint(module.bp, url_prefix="/api/0")
+    app.register_blueprint(docs.bp, url_prefix="/api")
