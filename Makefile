@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-testing test check lint typecheck format official-venv fuzz bench bench-quick clean
+.PHONY: run run-testing test check lint typecheck format official-venv fuzz soak bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ official-venv:  ## the official aw-client in its own venv (its package names cla
 
 fuzz: $(STAMP)  ## the long property-based fuzzing run (200 examples per operation and mode)
 	FUZZ_EXAMPLES=200 $(PY) -m pytest -q -s tests/test_fuzz_api.py
+
+soak: $(STAMP)  ## 50 clients for two minutes (the short version runs in make test)
+	LOAD_SECONDS=120 $(PY) -m pytest -q -s tests/test_load.py
 
 bench: $(STAMP)  ## side by side with the official server (installs it into bench/.venv-official)
 	$(PY) -m bench.run

@@ -18,7 +18,12 @@ from aw_server.storage import MemoryStorage, SqliteStorage, Storage
 def open_storage(config: Config) -> Storage:
     if config.storage == "memory":
         return MemoryStorage()
-    return SqliteStorage(config.resolved_dbpath(), synchronous=config.synchronous)
+    return SqliteStorage(
+        config.resolved_dbpath(),
+        synchronous=config.synchronous,
+        busy_timeout_ms=config.busy_timeout_ms,
+        max_size_mb=config.max_db_size_mb,
+    )
 
 
 def create_app(config: Config | None = None, *, storage: Storage | None = None) -> Flask:

@@ -86,6 +86,8 @@ def serve(config: Config) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
+    # Requests waiting for a free thread are normal under load; waitress would warn on each one.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     port = getattr(server, "effective_port", config.port)
     logger.info("aw-server %s listening on http://%s:%s", __version__, config.host, port)
     try:

@@ -31,6 +31,8 @@ class Config:
     max_body_mb: float = 256.0
     threads: int = 8
     synchronous: str = "full"
+    busy_timeout_ms: int = 10_000
+    max_db_size_mb: float = 0.0
     verbose: bool = False
 
     @property
@@ -60,6 +62,8 @@ class Config:
             raise ConfigError("threads must be at least 1")
         if self.max_body_mb <= 0:
             raise ConfigError("max_body_mb must be positive")
+        if self.busy_timeout_ms < 0 or self.max_db_size_mb < 0:
+            raise ConfigError("busy_timeout_ms and max_db_size_mb must not be negative")
 
 
 def _as_list(value: Any, key: str) -> list[str]:

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -81,11 +82,13 @@ class ServerProcess:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="aw-server-", suffix=".log", delete=False)  # noqa: SIM115
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
         cmd = [sys.executable, "-m", "aw_server", *self.args]
+        # a file, not a pipe: an unread pipe fills up and blocks the server's logging
         self.proc = subprocess.Popen(
-            cmd, env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            cmd, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT
         )
         wait_until_ready(self.url, timeout, self.proc)
         return self
@@ -100,5 +103,4 @@ class ServerProcess:
         return self.proc.wait(timeout=timeout)
 
     def output(self) -> str:
-        assert self.proc is not None and self.proc.stdout is not None
-        return self.proc.stdout.read().decode(errors="replace")
+        return Path(self.log.name).read_text(errors="replace")

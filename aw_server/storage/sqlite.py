@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 _EVENT_COLUMNS = "id, start_us, end_us, data"
 _NEWEST_FIRST = "ORDER BY start_us DESC, end_us DESC, id DESC"
-_US_PER_DAY = 86_400_000_000
+_PAGE_SIZE = 4096  # SQLite's default
 
 
 class BucketRow(peewee.Model):
@@ -104,18 +104,26 @@ MIGRATIONS: list[Callable[[peewee.SqliteDatabase], None]] = [_migrate_to_1]
 
 
 class SqliteStorage:
-    def __init__(self, path: str | Path, *, synchronous: str = "full") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "full",
+        busy_timeout_ms: int = 10_000,
+        max_size_mb: float = 0,
+    ) -> None:
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = peewee.SqliteDatabase(
-            self.path,
-            pragmas={
-                "journal_mode": "wal",
-                "foreign_keys": 1,
-                "busy_timeout": 10_000,
-                "synchronous": synchronous,
-            },
-        )
+        pragmas: dict[str, Any] = {
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "busy_timeout": busy_timeout_ms,
+            "synchronous": synchronous,
+        }
+        if max_size_mb:
+            # a cap on the database file; writes beyond it fail with "database or disk is full"
+            pragmas["max_page_count"] = max(int(max_size_mb * 1024 * 1024 / _PAGE_SIZE), 16)
+        self.db = peewee.SqliteDatabase(self.path, pragmas=pragmas)
         self._write_lock = threading.RLock()
         self._local = threading.local()
         # bucket id -> (pk, max_duration_us). Only this storage writes the buckets table, and
@@ -167,7 +175,10 @@ class SqliteStorage:
             try:
                 yield
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite rolls back by itself after some errors (a full disk, for one); a second
+                # ROLLBACK would fail and hide the real error.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 self._bucket_rows.clear()  # it may hold rows this transaction created
                 raise
             else:

@@ -1,0 +1,99 @@
+"""Faults from outside: the database locked by another process, the database (disk) full."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import requests
+
+from tests.conftest import subprocess_env
+from tests.liveserver import ServerProcess, free_port
+
+
+def config(isolated_dirs: dict[str, str], text: str) -> None:
+    path = Path(isolated_dirs["XDG_CONFIG_HOME"]) / "activitywatch" / "aw-server" / "aw-server.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def heartbeat(base: str, second: int) -> requests.Response:
+    body = {"timestamp": f"2024-01-01T00:00:{second:02d}Z", "duration": 0, "data": {"a": 1}}
+    return requests.post(f"{base}/buckets/b/heartbeat?pulsetime=5", json=body, timeout=30)
+
+
+def test_locked_database_is_503_and_recovers(isolated_dirs: dict[str, str], tmp_path: Path) -> None:
+    config(isolated_dirs, "[server]\nbusy_timeout_ms = 300\n")
+    db = tmp_path / "locked.sqlite"
+    server = ServerProcess(["--dbpath", str(db)], subprocess_env(), free_port()).start()
+    base = f"{server.url}/api/0"
+    try:
+        requests.post(
+            f"{base}/buckets/b", json={"client": "c", "type": "t", "hostname": "h"}, timeout=10
+        )
+        assert heartbeat(base, 0).status_code == 200
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+        r = heartbeat(base, 1)
+        assert r.status_code == 503 and "locked" in r.json()["message"]
+        assert (
+            requests.get(f"{base}/buckets/b/events", timeout=10).status_code == 200
+        )  # reads go on
+        other.execute("ROLLBACK")
+        other.close()
+        r = heartbeat(base, 2)
+        assert r.status_code == 200 and r.json()["duration"] == 2.0  # and merging still works
+    finally:
+        server.stop()
+
+
+def test_full_database_is_507_and_recovers(isolated_dirs: dict[str, str], tmp_path: Path) -> None:
+    config(isolated_dirs, "[server]\nmax_db_size_mb = 0.5\n")
+    db = tmp_path / "full.sqlite"
+    server = ServerProcess(["--dbpath", str(db)], subprocess_env(), free_port()).start()
+    base = f"{server.url}/api/0"
+    try:
+        for bucket in ("keep", "bulk"):
+            requests.post(
+                f"{base}/buckets/{bucket}",
+                json={"client": "c", "type": "t", "hostname": "h"},
+                timeout=10,
+            )
+        kept = requests.post(
+            f"{base}/buckets/keep/events",
+            json={"timestamp": "2024-01-01T00:00:00Z", "duration": 1, "data": {"k": 1}},
+            timeout=10,
+        ).json()
+        batch = [
+            {
+                "timestamp": f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z",
+                "duration": 1,
+                "data": {"title": "x" * 200},
+            }
+            for i in range(200)
+        ]
+        statuses = []
+        for _ in range(100):
+            r = requests.post(f"{base}/buckets/bulk/events", json=batch, timeout=30)
+            statuses.append(r.status_code)
+            if r.status_code != 200:
+                break
+        assert statuses[-1] == 507, statuses
+        assert "full" in r.json()["message"]
+        accepted = statuses.count(200) * len(batch)
+        assert (
+            requests.get(f"{base}/buckets/bulk/events/count", timeout=10).json() == accepted
+        )  # no half batch
+        assert requests.get(f"{base}/buckets/keep/events/{kept['id']}", timeout=10).json() == kept
+        assert requests.get(f"{base}/info", timeout=10).status_code == 200
+        assert (
+            requests.delete(f"{base}/buckets/bulk?force=1", timeout=30).status_code == 200
+        )  # frees space
+        assert (
+            requests.post(f"{base}/buckets/keep/events", json=batch[:50], timeout=30).status_code
+            == 200
+        )
+    finally:
+        server.stop()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
