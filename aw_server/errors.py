@@ -55,6 +55,10 @@ class BucketNotFound(NotFound):
         self.bucket_id = bucket_id
 
 
+class PayloadTooLarge(APIError):
+    status = 413
+
+
 class UnsupportedMediaType(APIError):
     status = 415
 

@@ -91,7 +91,8 @@ def arg_limit() -> int | None:
         limit = int(value)
     except ValueError:
         raise BadRequest(f"'limit' must be an integer, got {value!r}") from None
-    return None if limit < 0 else limit
+    # negative means all, and so does anything beyond SQLite's 64-bit integers
+    return None if limit < 0 or limit >= 2**63 else limit
 
 
 def arg_bool(name: str) -> bool:

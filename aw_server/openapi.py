@@ -198,6 +198,16 @@ SCHEMAS: dict[str, Any] = {
             }
         },
     },
+    "ImportDocument": {
+        "type": "object",
+        "required": ["buckets"],
+        "properties": {
+            "buckets": {
+                "type": ["object", "array"],
+                "description": "an export's buckets by id, or a list of buckets (each validated on import)",
+            }
+        },
+    },
     "ImportSummary": {
         "type": "object",
         "required": ["buckets"],
@@ -375,7 +385,7 @@ PATHS: dict[str, Any] = {
             "requestBody": {
                 "required": True,
                 "content": {
-                    "application/json": {"schema": ref("Export")},
+                    "application/json": {"schema": ref("ImportDocument")},
                     "multipart/form-data": {
                         "schema": {
                             "type": "object",

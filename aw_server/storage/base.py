@@ -15,8 +15,18 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aw_core.models import Bucket, Event
+from aw_server.errors import PayloadTooLarge
 
 BUCKET_FIELDS = ("name", "type", "client", "hostname", "data")
+MAX_DATA_BYTES = 1024 * 1024  # the JSON of one event's (or bucket's) data
+
+
+def check_data_size(size: int, what: str) -> None:
+    """Refuse data whose JSON is larger than MAX_DATA_BYTES (a 10 MB window title is a bug)."""
+    if size > MAX_DATA_BYTES:
+        raise PayloadTooLarge(
+            f"the data of {what} is {size} bytes of JSON; at most {MAX_DATA_BYTES} are stored"
+        )
 
 
 class StorageError(Exception):

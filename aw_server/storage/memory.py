@@ -15,7 +15,11 @@ from aw_core.models import Bucket, Event
 from aw_core.timeutil import to_us
 from aw_core.transforms.clip import clip_events
 from aw_server.errors import BucketNotFound
-from aw_server.storage.base import in_range
+from aw_server.storage.base import check_data_size, in_range
+
+
+def _checked(data: dict[str, object], what: str) -> None:
+    check_data_size(len(orjson.dumps(data)), what)
 
 
 def _copy(event: Event) -> Event:
@@ -72,6 +76,7 @@ class MemoryStorage:
             raise BucketNotFound(bucket_id) from None
 
     def create_bucket(self, bucket: Bucket) -> bool:
+        _checked(bucket.data, f"bucket {bucket.id!r}")
         with self.atomic():
             if bucket.id in self._buckets:
                 return False
@@ -83,6 +88,8 @@ class MemoryStorage:
         with self.atomic():
             if bucket_id not in self._buckets:
                 raise BucketNotFound(bucket_id)
+            if "data" in changes:
+                _checked(changes["data"], f"bucket {bucket_id!r}")
             self._buckets[bucket_id] = replace(self._buckets[bucket_id], **changes)
 
     def delete_bucket(self, bucket_id: str) -> None:
@@ -117,7 +124,8 @@ class MemoryStorage:
         with self.atomic():
             stored = self._bucket_events(bucket_id)
             inserted = []
-            for event in events:
+            for offset, event in enumerate(events):
+                _checked(event.data, f"event {offset}")
                 copy = _copy(event.replace(id=self._next_id))
                 stored[self._next_id] = copy
                 self._next_id += 1
@@ -129,6 +137,7 @@ class MemoryStorage:
             stored = self._bucket_events(bucket_id)
             if not isinstance(event.id, int) or event.id not in stored:
                 return False
+            _checked(event.data, f"event {event.id}")
             stored[event.id] = _copy(event)
             return True
 

@@ -25,7 +25,7 @@ from playhouse.sqlite_ext import AutoIncrementField
 from aw_core.models import Bucket, Event
 from aw_core.timeutil import EPOCH, from_us, to_us
 from aw_server.errors import BucketNotFound
-from aw_server.storage.base import BUCKET_FIELDS, StorageError
+from aw_server.storage.base import BUCKET_FIELDS, StorageError, check_data_size
 
 logger = logging.getLogger(__name__)
 
@@ -268,6 +268,7 @@ class SqliteStorage:
     _BUCKET_SELECT = "SELECT pk, bucket_id, name, type, client, hostname, created_us, data, max_duration_us FROM buckets"
 
     def create_bucket(self, bucket: Bucket) -> bool:
+        check_data_size(len(_dumps(bucket.data)), f"bucket {bucket.id!r}")
         with self.atomic():
             conn = self._conn()
             cursor = conn.execute(
@@ -292,6 +293,8 @@ class SqliteStorage:
         with self.atomic():
             conn = self._conn()
             pk, _ = self._bucket_row(conn, bucket_id)
+            if "data" in changes:
+                check_data_size(len(_dumps(changes["data"])), f"bucket {bucket_id!r}")
             for name, value in changes.items():
                 conn.execute(
                     f"UPDATE buckets SET {name} = ? WHERE pk = ?",
@@ -330,7 +333,9 @@ class SqliteStorage:
                 start_us = to_us(event.timestamp)
                 end_us = to_us(event.end)
                 longest = max(longest, end_us - start_us)
-                rows.append((next_id + offset, pk, start_us, end_us, _dumps(event.data)))
+                data = _dumps(event.data)
+                check_data_size(len(data), f"event {offset}")
+                rows.append((next_id + offset, pk, start_us, end_us, data))
                 inserted.append(
                     Event._trusted(next_id + offset, event.timestamp, event.duration, event.data)
                 )
@@ -346,9 +351,11 @@ class SqliteStorage:
             conn = self._conn()
             pk, max_duration = self._bucket_row(conn, bucket_id)
             start_us, end_us = to_us(event.timestamp), to_us(event.end)
+            data = _dumps(event.data)
+            check_data_size(len(data), f"event {event.id}")
             cursor = conn.execute(
                 "UPDATE events SET start_us = ?, end_us = ?, data = ? WHERE id = ? AND bucket_pk = ?",
-                (start_us, end_us, _dumps(event.data), event.id, pk),
+                (start_us, end_us, data, event.id, pk),
             )
             if cursor.rowcount != 1:
                 return False
