@@ -59,7 +59,8 @@ POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.Generati
 
 def _has_invalid_form(label: str) -> bool:
     """Whether a request to the operation can be made invalid: a body or a parameter other than
-    a string path segment (whose only invalid value, empty, cannot be put in a URL)."""
+    a string path segment (whose only invalid value, empty, cannot be put in a URL) or one that
+    accepts any value."""
     operation = OPERATIONS[label]
     params = [
         p
