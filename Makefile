@@ -38,10 +38,10 @@ official-venv:  ## the official aw-client in its own venv (its package names cla
 	$(PY) tests/official_client/make_venv.py
 
 fuzz: $(STAMP)  ## the long property-based fuzzing run (200 examples per operation and mode)
-	FUZZ_EXAMPLES=200 $(PY) -m pytest -q -s tests/test_fuzz_api.py
+	FUZZ_EXAMPLES=200 $(PY) -m pytest -q -s --timeout=1800 tests/test_fuzz_api.py
 
 soak: $(STAMP)  ## 50 clients for two minutes (the short version runs in make test)
-	LOAD_SECONDS=120 $(PY) -m pytest -q -s tests/test_load.py
+	LOAD_SECONDS=120 $(PY) -m pytest -q -s --timeout=900 tests/test_load.py
 
 bench: $(STAMP)  ## side by side with the official server (installs it into bench/.venv-official)
 	$(PY) -m bench.run
