@@ -125,7 +125,7 @@ def event_from_api(obj: object, *, allow_id: bool = True) -> Event:
     object (default empty) and ``id`` an integer or null. Unknown keys are ignored.
     """
     if not isinstance(obj, dict):
-        raise ValueError(f"an event must be a JSON object, not {_json_type(obj)}")
+        raise ValueError(f"an event must be a JSON object, not {type_name(obj)}")
     if "timestamp" not in obj:
         raise ValueError("event is missing 'timestamp'")
     timestamp = parse_datetime(_expect_str(obj["timestamp"], "timestamp"))
@@ -139,7 +139,7 @@ def event_from_api(obj: object, *, allow_id: bool = True) -> Event:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ValueError(f"event 'data' must be an object, not {_json_type(data)}")
+        raise ValueError(f"event 'data' must be an object, not {type_name(data)}")
     event_id = obj.get("id") if allow_id else None
     if event_id is not None and (isinstance(event_id, bool) or not isinstance(event_id, int)):
         raise ValueError("event 'id' must be an integer or null")
@@ -152,11 +152,12 @@ def event_from_api(obj: object, *, allow_id: bool = True) -> Event:
 
 def _expect_str(value: object, name: str) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"'{name}' must be an ISO 8601 string, not {_json_type(value)}")
+        raise ValueError(f"'{name}' must be an ISO 8601 string, not {type_name(value)}")
     return value
 
 
-def _json_type(value: object) -> str:
+def type_name(value: object, *, mapping: str = "an object") -> str:
+    """What a JSON-ish value is, for error messages ("a number", "a list", "an event"...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -165,10 +166,12 @@ def _json_type(value: object) -> str:
         return "a number"
     if isinstance(value, str):
         return "a string"
+    if isinstance(value, Event):
+        return "an event"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
-        return "an object"
+        return mapping
     return type(value).__name__
 
 

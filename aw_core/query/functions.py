@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from aw_core import transforms as t
-from aw_core.models import Event
+from aw_core.models import Event, type_name
 from aw_core.query.datasource import QueryDatasource, UnknownBucket
 from aw_core.query.errors import QueryFunctionError
 
@@ -65,21 +65,7 @@ class QueryFunction:
 
 
 def _kind_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Event):
-        return "an event"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a dict"
-    return type(value).__name__
+    return type_name(value, mapping="a dict")
 
 
 _EVENT_TYPE = {Event}
