@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 from flask import Flask
+from waitress import wasyncore
 from waitress.server import create_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,12 +25,20 @@ class ThreadedServer:
 
     def __init__(self, app: Flask, threads: int = 8) -> None:
         self.app = app
-        self.server = create_server(
-            app, host="127.0.0.1", port=0, threads=threads, asyncore_loop_timeout=0.1
-        )
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
         self.port: int = self.server.effective_port  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self._stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        # Poll in short steps until asked to stop, then close every channel from this same
+        # thread: closing them from another thread races with the poll (EBADF).
+        channels = self.server._map  # type: ignore[union-attr]
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=channels, use_poll=True, count=1)
+        for channel in list(channels.values()):
+            channel.close()
 
     def start(self) -> ThreadedServer:
         self.thread.start()
@@ -37,15 +46,9 @@ class ThreadedServer:
         return self
 
     def stop(self) -> None:
-        server = self.server
-
-        def close_all() -> None:  # runs inside the server's own loop thread
-            for channel in list(server._map.values()):  # type: ignore[union-attr]
-                channel.close()
-
-        server.trigger.pull_trigger(close_all)  # type: ignore[union-attr]
-        self.thread.join(timeout=5)
-        server.task_dispatcher.shutdown(timeout=5)
+        self._stopping.set()
+        self.thread.join(timeout=10)
+        self.server.task_dispatcher.shutdown(timeout=5)
 
 
 def free_port() -> int:
