@@ -66,14 +66,9 @@ class Rule:
         return any(isinstance(v, str) and search(v) for v in values)
 
 
-def _cache_key(data: dict[str, Any]) -> Hashable:
-    """A cheap key for a data dict: its items when hashable (window titles), else its JSON."""
-    try:
-        items = tuple(data.items())
-        hash(items)
-        return items
-    except TypeError:
-        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+def _json_key(data: dict[str, Any]) -> Hashable:
+    """The key for data whose items are not hashable (lists, nested dicts): its canonical JSON."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
 class _ResultCache:
@@ -138,8 +133,12 @@ def categorize(events: list[Event], classes: Sequence[tuple[list[str], Rule]]) -
     result = []
     for event in events:
         data = event.data
-        key = _cache_key(data)
-        category = local.get(key)
+        key: Hashable = tuple(data.items())  # hashed once, by the lookup below
+        try:
+            category = local.get(key)
+        except TypeError:
+            key = _json_key(data)
+            category = local.get(key)
         if category is None:
             shared_key = (rules_key, key)
             category = _CATEGORIES.get(shared_key)
@@ -161,7 +160,12 @@ def tag(events: list[Event], classes: Sequence[tuple[str, Rule]]) -> list[Event]
     result = []
     for event in events:
         data = event.data
-        shared_key = (rules_key, _cache_key(data))
+        items: Hashable = tuple(data.items())
+        try:
+            hash(items)
+        except TypeError:
+            items = _json_key(data)
+        shared_key = (rules_key, items)
         tags = _TAGS.get(shared_key)
         if tags is None:
             tags = [t for t, r in classes if r.matches(data)]

@@ -17,7 +17,8 @@ def clip_events(
     """
     clipped = []
     for event in events:
-        ts, ev_end = event.timestamp, event.end
+        ts = event._timestamp
+        ev_end = ts + event._duration
         if (start is None or ts >= start) and (end is None or ev_end <= end):
             clipped.append(event)
             continue
