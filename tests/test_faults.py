@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.conftest import subprocess_env
@@ -97,3 +101,84 @@ def test_full_database_is_507_and_recovers(isolated_dirs: dict[str, str], tmp_pa
         server.stop()
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.fixture
+def tiny_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MiB tmpfs (root only): a filesystem that really fills up or is really read-only."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"this machine does not allow mounting a tmpfs: {result.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_disk_really_full_is_507_and_recovers(tiny_fs: Path) -> None:
+    ballast = tiny_fs / "ballast"
+    ballast.write_bytes(b"\0" * (1024 * 1024))  # room to free later
+    db = tiny_fs / "aw.sqlite"
+    server = ServerProcess(["--dbpath", str(db)], subprocess_env(), free_port()).start()
+    base = f"{server.url}/api/0"
+    try:
+        requests.post(
+            f"{base}/buckets/b", json={"client": "c", "type": "t", "hostname": "h"}, timeout=10
+        )
+        batch = [
+            {
+                "timestamp": f"2024-01-01T00:00:{i % 60:02d}Z",
+                "duration": 1,
+                "data": {"title": "x" * 500},
+            }
+            for i in range(300)
+        ]
+        statuses = []
+        for _ in range(60):
+            r = requests.post(f"{base}/buckets/b/events", json=batch, timeout=30)
+            statuses.append(r.status_code)
+            if r.status_code != 200:
+                break
+        assert statuses[-1] == 507 and "full" in r.json()["message"], statuses
+        accepted = statuses.count(200) * len(batch)
+        assert requests.get(f"{base}/buckets/b/events/count", timeout=10).json() == accepted
+        assert requests.get(f"{base}/info", timeout=10).status_code == 200
+        ballast.unlink()  # the fault clears
+        r = requests.post(f"{base}/buckets/b/events", json=batch[:20], timeout=30)
+        assert r.status_code == 200
+        assert requests.get(f"{base}/buckets/b/events/count", timeout=10).json() == accepted + 20
+    finally:
+        server.stop()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_read_only_data_dir_at_startup_is_a_clear_error(tiny_fs: Path) -> None:
+    assert (
+        subprocess.run(["mount", "-o", "remount,ro", str(tiny_fs)], capture_output=True).returncode
+        == 0
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aw_server",
+            "--port",
+            str(free_port()),
+            "--dbpath",
+            str(tiny_fs / "data" / "aw.sqlite"),
+        ],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "read-only" in result.stderr.lower() or "readonly" in result.stderr.lower()
+    assert "Traceback" not in result.stderr

@@ -113,7 +113,12 @@ class SqliteStorage:
         max_size_mb: float = 0,
     ) -> None:
         self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the directory of the database {self.path}: {exc.strerror}"
+            ) from exc
         pragmas: dict[str, Any] = {
             "journal_mode": "wal",
             "foreign_keys": 1,
