@@ -31,6 +31,13 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     return dirs
 
 
+def write_client_config(isolated_dirs: dict[str, str], text: str) -> None:
+    """Write aw-client/aw-client.toml in the isolated config dir."""
+    path = Path(isolated_dirs["XDG_CONFIG_HOME"]) / "activitywatch" / "aw-client" / "aw-client.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
 def subprocess_env() -> dict[str, str]:
     """The current (isolated) environment, for servers and clients run as subprocesses."""
     return dict(os.environ)

@@ -18,7 +18,7 @@ import pytest
 
 from aw_client import ActivityWatchClient, Event, NotFound, ServerError, ServerUnreachable
 from aw_client.queue import RequestQueue
-from tests.conftest import subprocess_env
+from tests.conftest import subprocess_env, write_client_config
 from tests.liveserver import ROOT, ServerProcess, ThreadedServer, free_port
 
 T0 = datetime(2024, 1, 1, 12, tzinfo=UTC)
@@ -168,16 +168,10 @@ def test_config_file_and_api_key(isolated_dirs: dict[str, str]) -> None:
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        config = (
-            Path(isolated_dirs["XDG_CONFIG_HOME"])
-            / "activitywatch"
-            / "aw-client"
-            / "aw-client.toml"
-        )
-        config.parent.mkdir(parents=True)
-        config.write_text(
+        write_client_config(
+            isolated_dirs,
             f'[server]\nhostname = "127.0.0.1"\nport = "{httpd.server_address[1]}"\napi_key = "secret"\n'
-            "[client]\ncommit_interval = 7\n"
+            "[client]\ncommit_interval = 7\n",
         )
         c = ActivityWatchClient("x")
         assert c.server_port == httpd.server_address[1] and c.commit_interval == 7

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aw_client.cli import main
-from tests.conftest import Api, ev, subprocess_env
+from tests.conftest import Api, ev, subprocess_env, write_client_config
 from tests.liveserver import ROOT, ThreadedServer, free_port
 
 
@@ -186,14 +186,7 @@ def test_readme_watcher_example_runs(isolated_dirs: dict[str, str], tmp_path: Pa
 
     srv = ThreadedServer(create_app(make_config(tmp_path, testing=True))).start()
     try:
-        config = (
-            Path(isolated_dirs["XDG_CONFIG_HOME"])
-            / "activitywatch"
-            / "aw-client"
-            / "aw-client.toml"
-        )
-        config.parent.mkdir(parents=True)
-        config.write_text(f'[server-testing]\nport = "{srv.port}"\n')
+        write_client_config(isolated_dirs, f'[server-testing]\nport = "{srv.port}"\n')
         result = subprocess.run(
             [sys.executable, str(ROOT / "examples" / "watcher.py")],
             env={**subprocess_env(), "PYTHONPATH": str(ROOT)},

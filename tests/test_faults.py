@@ -21,6 +21,19 @@ def config(isolated_dirs: dict[str, str], text: str) -> None:
     path.write_text(text)
 
 
+def fill_until_full(
+    base: str, bucket: str, batch: list[dict[str, object]], tries: int = 100
+) -> tuple[requests.Response, int]:
+    """Post the batch until the server refuses; the refusal and how many events were accepted."""
+    accepted = 0
+    for _ in range(tries):
+        r = requests.post(f"{base}/buckets/{bucket}/events", json=batch, timeout=30)
+        if r.status_code != 200:
+            return r, accepted
+        accepted += len(batch)
+    raise AssertionError(f"still accepting after {accepted} events")
+
+
 def heartbeat(base: str, second: int) -> requests.Response:
     body = {"timestamp": f"2024-01-01T00:00:{second:02d}Z", "duration": 0, "data": {"a": 1}}
     return requests.post(f"{base}/buckets/b/heartbeat?pulsetime=5", json=body, timeout=30)
