@@ -37,15 +37,6 @@ def _iso(value: datetime) -> str:
     return format_datetime(value)
 
 
-def _event(obj: dict[str, Any]) -> Event:
-    return Event(
-        id=obj.get("id"),
-        timestamp=obj["timestamp"],
-        duration=obj.get("duration", 0),
-        data=obj.get("data"),
-    )
-
-
 def _error_message(response: requests.Response) -> str:
     try:
         body = response.json()
@@ -197,7 +188,7 @@ class ActivityWatchClient:
     def get_event(self, bucket_id: str, event_id: int) -> Event | None:
         """The event, or None if there is no such event (or bucket)."""
         try:
-            return _event(self._json("GET", f"buckets/{bucket_id}/events/{event_id}"))
+            return Event.from_json_dict(self._json("GET", f"buckets/{bucket_id}/events/{event_id}"))
         except NotFound:
             return None
 
@@ -224,7 +215,7 @@ class ActivityWatchClient:
         events = self._json(
             "GET", f"buckets/{bucket_id}/events", params=self._range(limit, start, end)
         )
-        return [_event(e) for e in events]
+        return [Event.from_json_dict(e) for e in events]
 
     def get_eventcount(
         self,
@@ -241,14 +232,16 @@ class ActivityWatchClient:
 
     def insert_event(self, bucket_id: str, event: Event) -> Event:
         """Insert one event; returns it with the id the server gave it."""
-        return _event(self._json("POST", f"buckets/{bucket_id}/events", event.to_json_dict()))
+        return Event.from_json_dict(
+            self._json("POST", f"buckets/{bucket_id}/events", event.to_json_dict())
+        )
 
     def insert_events(self, bucket_id: str, events: Sequence[Event]) -> list[Event]:
         """Insert events in one request (all or nothing); returns them with their ids."""
         inserted = self._json(
             "POST", f"buckets/{bucket_id}/events", [e.to_json_dict() for e in events]
         )
-        return [_event(e) for e in inserted]
+        return [Event.from_json_dict(e) for e in inserted]
 
     send_event = insert_event
     send_events = insert_events
@@ -273,7 +266,7 @@ class ActivityWatchClient:
         """
         if not queued:
             path = f"buckets/{bucket_id}/heartbeat?pulsetime={pulsetime}"
-            return _event(self._json("POST", path, event.to_json_dict()))
+            return Event.from_json_dict(self._json("POST", path, event.to_json_dict()))
         interval = commit_interval if commit_interval is not None else self.commit_interval
         with self._heartbeat_lock:
             pending = self._last_heartbeat.get(bucket_id)

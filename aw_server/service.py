@@ -193,18 +193,6 @@ class Service:
 
     # -- events ------------------------------------------------------------------------------
 
-    def get_events(
-        self,
-        bucket_id: str,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[Event]:
-        """Events overlapping ``[start, end)``, newest first, clipped to the range."""
-        _check_range(start, end)
-        events = self.storage.get_events(bucket_id, start, end, limit)
-        return clip_events(events, start, end)
-
     def get_events_json(
         self,
         bucket_id: str,
@@ -212,7 +200,8 @@ class Service:
         end: datetime | None = None,
         limit: int | None = None,
     ) -> Iterator[bytes]:
-        """Like get_events, as a JSON array streamed in chunks (never all in memory)."""
+        """Events overlapping ``[start, end)``, newest first, clipped to the range, as a JSON
+        array streamed in chunks (never all in memory)."""
         _check_range(start, end)
         return _json_array(self.storage.events_json(bucket_id, start, end, limit))
 
