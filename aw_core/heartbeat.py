@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 
 from aw_core.models import Event
+from aw_core.timeutil import seconds_to_us
 
 
 def heartbeat_merge(last: Event, heartbeat: Event, pulsetime: float) -> Event | None:
@@ -17,10 +17,11 @@ def heartbeat_merge(last: Event, heartbeat: Event, pulsetime: float) -> Event | 
     """
     if last.data != heartbeat.data:
         return None
-    if not last.timestamp <= heartbeat.timestamp <= last.end + timedelta(seconds=pulsetime):
+    pulse_us = seconds_to_us(pulsetime)
+    if not last.start_us <= heartbeat.start_us <= last.start_us + last.duration_us + pulse_us:
         return None
-    duration = max(last.duration, heartbeat.end - last.timestamp)
-    return Event._trusted(last.id, last.timestamp, duration, last.data)
+    duration_us = max(last.duration_us, heartbeat.start_us + heartbeat.duration_us - last.start_us)
+    return Event.of_us(last.id, last.start_us, duration_us, last.data)
 
 
 def heartbeat_reduce(events: Iterable[Event], pulsetime: float) -> list[Event]:

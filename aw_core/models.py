@@ -9,19 +9,30 @@ from typing import Any
 
 import orjson
 
-from aw_core.timeutil import format_datetime, parse_datetime, parse_duration
+from aw_core.timeutil import (
+    MAX_US,
+    duration_to_us,
+    format_datetime,
+    from_us,
+    parse_datetime,
+    parse_duration,
+    to_us,
+)
 
 EventId = int | str | None
 
 
 class Event:
-    """One event: a start timestamp (aware UTC), a duration (timedelta), a data dict and an id.
+    """One event: a start instant, a duration, a data dict and an id.
 
-    Timestamps may be given as ISO 8601 strings or datetimes (naive means UTC); durations as
-    seconds or a timedelta. Equality compares timestamp, duration and data, never the id.
+    Inside, the start and the duration are integer microseconds (``start_us`` since the Unix
+    epoch, ``duration_us``): transforms compute on them directly, and ``timestamp`` (aware UTC
+    datetime), ``duration`` (timedelta) and ``end`` are derived on demand. Timestamps may be
+    given as ISO 8601 strings or datetimes (naive means UTC); durations as seconds or a
+    timedelta. Equality compares start, duration and data, never the id.
     """
 
-    __slots__ = ("id", "_timestamp", "_duration", "data")
+    __slots__ = ("id", "start_us", "duration_us", "data")
 
     def __init__(
         self,
@@ -37,40 +48,42 @@ class Event:
 
     @property
     def timestamp(self) -> datetime:
-        return self._timestamp
+        return from_us(self.start_us)
 
     @timestamp.setter
     def timestamp(self, value: datetime | str) -> None:
-        self._timestamp = parse_datetime(value)
+        self.start_us = to_us(parse_datetime(value))
 
     @property
     def duration(self) -> timedelta:
-        return self._duration
+        return timedelta(microseconds=self.duration_us)
 
     @duration.setter
     def duration(self, value: timedelta | int | float) -> None:
-        self._duration = parse_duration(value)
+        self.duration_us = duration_to_us(parse_duration(value))
 
     @property
     def end(self) -> datetime:
         """The instant the event ends: timestamp + duration."""
-        return self._timestamp + self._duration
+        return from_us(self.start_us + self.duration_us)
+
+    @property
+    def end_us(self) -> int:
+        return self.start_us + self.duration_us
 
     @classmethod
-    def _trusted(
-        cls, id: EventId, timestamp: datetime, duration: timedelta, data: dict[str, Any]
-    ) -> Event:
-        """Build an event from values already known to be valid (aware UTC, timedelta, dict)."""
+    def of_us(cls, id: EventId, start_us: int, duration_us: int, data: dict[str, Any]) -> Event:
+        """Build an event from values already known to be valid (microseconds, a dict)."""
         event = cls.__new__(cls)
         event.id = id
-        event._timestamp = timestamp
-        event._duration = duration
+        event.start_us = start_us
+        event.duration_us = duration_us
         event.data = data
         return event
 
     def replace(self, **changes: Any) -> Event:
         """A copy with the given fields changed (``timestamp``, ``duration``, ``data``, ``id``)."""
-        event = Event._trusted(self.id, self._timestamp, self._duration, self.data)
+        event = Event.of_us(self.id, self.start_us, self.duration_us, self.data)
         for name, value in changes.items():
             setattr(event, name, value)
         return event
@@ -79,28 +92,28 @@ class Event:
         if not isinstance(other, Event):
             return NotImplemented
         return (
-            self._timestamp == other._timestamp
-            and self._duration == other._duration
+            self.start_us == other.start_us
+            and self.duration_us == other.duration_us
             and self.data == other.data
         )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __lt__(self, other: Event) -> bool:
-        return self._timestamp < other._timestamp
+        return self.start_us < other.start_us
 
     def __repr__(self) -> str:
         return (
-            f"Event(id={self.id!r}, timestamp={format_datetime(self._timestamp)!r}, "
-            f"duration={self._duration.total_seconds()!r}, data={self.data!r})"
+            f"Event(id={self.id!r}, timestamp={format_datetime(self.timestamp)!r}, "
+            f"duration={self.duration_us / 1_000_000!r}, data={self.data!r})"
         )
 
     def to_json_dict(self) -> dict[str, Any]:
         """The wire form: ``{"id", "timestamp" (ISO 8601 UTC), "duration" (float seconds), "data"}``."""
         return {
             "id": self.id,
-            "timestamp": format_datetime(self._timestamp),
-            "duration": self._duration.total_seconds(),
+            "timestamp": from_us(self.start_us).isoformat(),
+            "duration": self.duration_us / 1_000_000,
             "data": self.data,
         }
 
@@ -143,11 +156,11 @@ def event_from_api(obj: object, *, allow_id: bool = True) -> Event:
     event_id = obj.get("id") if allow_id else None
     if event_id is not None and (isinstance(event_id, bool) or not isinstance(event_id, int)):
         raise ValueError("event 'id' must be an integer or null")
-    try:
-        timestamp + duration
-    except OverflowError:
-        raise ValueError("event ends outside the representable time range") from None
-    return Event._trusted(event_id, timestamp, duration, data)
+    start_us = to_us(timestamp)
+    duration_us = duration_to_us(duration)
+    if start_us + duration_us > MAX_US:
+        raise ValueError("event ends outside the representable time range")
+    return Event.of_us(event_id, start_us, duration_us, data)
 
 
 def _expect_str(value: object, name: str) -> str:

@@ -55,6 +55,25 @@ def to_us(dt: datetime) -> int:
     return (dt - EPOCH) // _US
 
 
+MAX_US = to_us(datetime.max.replace(tzinfo=UTC))
+
+
+def duration_to_us(duration: timedelta) -> int:
+    """A timedelta as a whole number of microseconds."""
+    return duration // _US
+
+
+# Longer than the whole datetime range (~3.2e11 s) and still a valid timedelta.
+_SECONDS_CAP = 1e13
+
+
+def seconds_to_us(seconds: float) -> int:
+    """A number of seconds (such as a pulsetime) as whole microseconds, rounded as timedelta
+    rounds; values beyond the datetime range are capped, so they still compare as huge."""
+    capped = max(-_SECONDS_CAP, min(seconds, _SECONDS_CAP))
+    return timedelta(seconds=capped) // _US
+
+
 def from_us(us: int) -> datetime:
     """The aware UTC datetime for a number of microseconds since the Unix epoch."""
     return EPOCH + timedelta(microseconds=us)

@@ -21,8 +21,7 @@ import orjson
 from aw_core.heartbeat import heartbeat_merge
 from aw_core.models import Bucket, Event, event_from_api
 from aw_core.query import QueryError, UnknownBucket, parse_timeperiod, run_query
-from aw_core.timeutil import parse_datetime, to_us
-from aw_core.transforms import clip_events
+from aw_core.timeutil import from_us, parse_datetime
 from aw_server.errors import BadRequest, BucketNotFound, NotFound
 from aw_server.storage.base import Storage
 
@@ -92,7 +91,7 @@ def _canonical(data: dict[str, Any]) -> bytes:
 
 def _identity(event: Event) -> tuple[int, int, bytes]:
     """What makes two events the same for import de-duplication: start, end and data."""
-    return (to_us(event.timestamp), to_us(event.end), _canonical(event.data))
+    return (event.start_us, event.end_us, _canonical(event.data))
 
 
 def load_device_id(data_dir: Path) -> str:
@@ -405,7 +404,7 @@ class StorageDatasource:
 
     def get_events(self, bucket_id: str, start: datetime, end: datetime) -> list[Event]:
         try:
-            return clip_events(self.storage.get_events(bucket_id, start, end), start, end)
+            return self.storage.clipped_events(bucket_id, start, end)
         except BucketNotFound:
             raise UnknownBucket(bucket_id) from None
 
@@ -444,7 +443,7 @@ def _event_wire(event: Event) -> dict[str, Any]:
     """The wire dict of an event, leaving the datetime for orjson to format (faster)."""
     return {
         "id": event.id,
-        "timestamp": event.timestamp,
-        "duration": event.duration.total_seconds(),
+        "timestamp": from_us(event.start_us),
+        "duration": event.duration_us / 1_000_000,
         "data": event.data,
     }

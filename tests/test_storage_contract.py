@@ -98,6 +98,32 @@ def test_range_is_half_open_and_unclipped(storage: Storage) -> None:
     assert storage.count_events("b", T0 + timedelta(seconds=30), None) == 1
 
 
+def test_clipped_events_cut_to_the_range(storage: Storage) -> None:
+    make_bucket(storage)
+    storage.insert_events(
+        "b",
+        [
+            at(0, 10, {"n": "a"}),
+            at(10, 10, {"n": "b"}),
+            at(20, 0, {"n": "c"}),
+            at(30, 5, {"n": "a"}),
+            at(3 * 86400, 10, {"n": "far"}),
+        ],
+    )
+    got = storage.clipped_events("b", T0 + timedelta(seconds=5), T0 + timedelta(seconds=32))
+    assert [(e.data["n"], e.timestamp - T0, e.duration.total_seconds()) for e in got] == [
+        ("a", timedelta(seconds=30), 2.0),
+        ("c", timedelta(seconds=20), 0.0),
+        ("b", timedelta(seconds=10), 10.0),
+        ("a", timedelta(seconds=5), 5.0),
+    ]
+    assert [e.id for e in got] == [4, 3, 2, 1]
+    # the stored events are unchanged
+    assert storage.get_event("b", 1).duration == timedelta(seconds=10)  # type: ignore[union-attr]
+    with pytest.raises(BucketNotFound):
+        storage.clipped_events("nope", T0, T0)
+
+
 def test_range_finds_events_that_began_long_before(storage: Storage) -> None:
     """Peer bug 2: the Python server misses events that began more than 24 h before start."""
     make_bucket(storage)

@@ -1,9 +1,9 @@
-"""Helpers shared by the transforms."""
+"""Helpers shared by the transforms, which compute on integer microseconds (``Event.start_us``,
+``Event.duration_us``) rather than datetimes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from operator import attrgetter
 
 from aw_core.models import Event
@@ -11,25 +11,24 @@ from aw_core.models import Event
 
 def copy_event(event: Event) -> Event:
     """A new event with the same fields; the data dict is shared (transforms never mutate it)."""
-    return Event._trusted(event.id, event._timestamp, event._duration, event.data)
+    return Event.of_us(event.id, event.start_us, event.duration_us, event.data)
 
 
-def to_ms(dt: datetime) -> datetime:
-    """Truncate to the millisecond.
+def to_ms(us: int) -> int:
+    """Truncate an instant to the millisecond (towards the past).
 
     aw-core's Event truncates every timestamp assigned to it to milliseconds while durations
     keep their precision; transforms apply the same rule where they compute a new start, so
     their results match the official server's exactly.
     """
-    extra = dt.microsecond % 1000
-    return dt.replace(microsecond=dt.microsecond - extra) if extra else dt
+    return us - us % 1000
 
 
-def with_period(event: Event, start: datetime, end: datetime) -> Event:
-    """The event moved to start at ``start`` (to the millisecond) and last ``end - start``."""
-    return Event._trusted(event.id, to_ms(start), end - start, event.data)
+def with_period(event: Event, start_us: int, end_us: int) -> Event:
+    """The event moved to start at ``start_us`` (to the millisecond) and last until ``end_us``."""
+    return Event.of_us(event.id, start_us - start_us % 1000, end_us - start_us, event.data)
 
 
-# Transforms read the slots behind Event's properties: the properties cost a call each.
-by_timestamp: Callable[[Event], datetime] = attrgetter("_timestamp")
-by_duration: Callable[[Event], timedelta] = attrgetter("_duration")
+# C-level sort keys: cheaper than a lambda or the properties.
+by_timestamp: Callable[[Event], int] = attrgetter("start_us")
+by_duration: Callable[[Event], int] = attrgetter("duration_us")

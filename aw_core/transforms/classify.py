@@ -127,31 +127,46 @@ def _rules_key(classes: Sequence[tuple[Any, Rule]]) -> int:
 
 
 def categorize(events: list[Event], classes: Sequence[tuple[list[str], Rule]]) -> list[Event]:
-    """Set ``data["$category"]`` to the category path that matches each event best."""
+    """Set ``data["$category"]`` to the category path that matches each event best.
+
+    Events that share one data dict (as the storage gives them) share their result's dict too.
+    """
     rules_key = _rules_key(classes)
     local: dict[Hashable, list[str]] = {}
+    # id of an input data dict -> (that dict, kept alive so the id stays unique; its result)
+    by_identity: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    of_us = Event.of_us
     result = []
     for event in events:
         data = event.data
-        key: Hashable = tuple(data.items())  # hashed once, by the lookup below
-        try:
-            category = local.get(key)
-        except TypeError:
-            key = _json_key(data)
-            category = local.get(key)
-        if category is None:
-            shared_key = (rules_key, key)
-            category = _CATEGORIES.get(shared_key)
-            if category is None:
-                category = _pick_category([(c, r) for c, r in classes if r.matches(data)])
-                _CATEGORIES.put(shared_key, category)
-            local[key] = category
-        result.append(
-            Event._trusted(
-                event.id, event._timestamp, event._duration, {**data, "$category": list(category)}
-            )
-        )
+        seen = by_identity.get(id(data))
+        if seen is None:
+            seen = (data, {**data, "$category": list(_category(data, classes, rules_key, local))})
+            by_identity[id(data)] = seen
+        result.append(of_us(event.id, event.start_us, event.duration_us, seen[1]))
     return result
+
+
+def _category(
+    data: dict[str, Any],
+    classes: Sequence[tuple[list[str], Rule]],
+    rules_key: int,
+    local: dict[Hashable, list[str]],
+) -> list[str]:
+    key: Hashable = tuple(data.items())  # hashed once, by the lookup below
+    try:
+        category = local.get(key)
+    except TypeError:
+        key = _json_key(data)
+        category = local.get(key)
+    if category is None:
+        shared_key = (rules_key, key)
+        category = _CATEGORIES.get(shared_key)
+        if category is None:
+            category = _pick_category([(c, r) for c, r in classes if r.matches(data)])
+            _CATEGORIES.put(shared_key, category)
+        local[key] = category
+    return category
 
 
 def tag(events: list[Event], classes: Sequence[tuple[str, Rule]]) -> list[Event]:
@@ -171,8 +186,6 @@ def tag(events: list[Event], classes: Sequence[tuple[str, Rule]]) -> list[Event]
             tags = [t for t, r in classes if r.matches(data)]
             _TAGS.put(shared_key, tags)
         result.append(
-            Event._trusted(
-                event.id, event._timestamp, event._duration, {**data, "$tags": list(tags)}
-            )
+            Event.of_us(event.id, event.start_us, event.duration_us, {**data, "$tags": list(tags)})
         )
     return result

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from aw_core.models import Event
+from aw_core.timeutil import to_us
 
 
 def clip_events(
@@ -15,16 +16,18 @@ def clip_events(
 
     Events already inside the range are returned as they are (not copied).
     """
+    start_us = to_us(start) if start is not None else None
+    end_us = to_us(end) if end is not None else None
     clipped = []
     for event in events:
-        ts = event._timestamp
-        ev_end = ts + event._duration
-        if (start is None or ts >= start) and (end is None or ev_end <= end):
+        ts = event.start_us
+        ev_end = ts + event.duration_us
+        if (start_us is None or ts >= start_us) and (end_us is None or ev_end <= end_us):
             clipped.append(event)
             continue
-        new_ts = max(ts, start) if start is not None else ts
-        new_end = min(ev_end, end) if end is not None else ev_end
+        new_ts = max(ts, start_us) if start_us is not None else ts
+        new_end = min(ev_end, end_us) if end_us is not None else ev_end
         if new_end < new_ts:
             new_end = new_ts
-        clipped.append(Event._trusted(event.id, new_ts, new_end - new_ts, event.data))
+        clipped.append(Event.of_us(event.id, new_ts, new_end - new_ts, event.data))
     return clipped

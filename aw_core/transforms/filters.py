@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from contextlib import suppress
 from typing import Any
 
 from aw_core.models import Event
@@ -15,9 +17,12 @@ def filter_keyvals(
 
     Equality is Python's, so ``1``, ``1.0`` and ``true`` are equal, as in aw-core.
     """
+    wanted: Collection[Any] = vals  # unhashable values (lists, objects): compared one by one
+    with suppress(TypeError):
+        wanted = set(vals)  # same equality as the list (hash agrees with ==), faster lookups
     if exclude:
-        return [e for e in events if not (key in e.data and e.data[key] in vals)]
-    return [e for e in events if key in e.data and e.data[key] in vals]
+        return [e for e in events if not (key in e.data and e.data[key] in wanted)]
+    return [e for e in events if key in e.data and e.data[key] in wanted]
 
 
 def filter_keyvals_regex(events: list[Event], key: str, regex: re.Pattern[str]) -> list[Event]:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from operator import attrgetter
+from typing import Any
 
 from aw_core.models import Event
-from aw_core.transforms._util import copy_event, to_ms
+from aw_core.timeutil import seconds_to_us
+from aw_core.transforms._util import by_duration, by_timestamp, to_ms
 
 # A negative gap (overlap) shorter than this between events with different data is treated
-# as a gap to split; a longer one is left as it is.
-_NEGATIVE_GAP_TOLERANCE = timedelta(seconds=0.1)
-_ZERO = timedelta(0)
-_START_THEN_LENGTH = attrgetter("_timestamp", "_duration")
+# as a gap to split; a longer one is left as it is (microseconds).
+_NEGATIVE_GAP_TOLERANCE = 100_000
 
 
 def flood(events: list[Event], pulsetime: float = 5) -> list[Event]:
@@ -23,55 +21,83 @@ def flood(events: list[Event], pulsetime: float = 5) -> list[Event]:
     stretch to the gap's midpoint. Overlapping neighbours with equal data merge. Finally
     zero-length events are dropped and remaining overlaps are cut so the later event wins,
     so no time is counted twice. Follows aw-core 0.5.18's results, including its rule that a
-    computed start is truncated to the millisecond.
+    computed start is truncated to the millisecond. Events left unchanged are returned as they
+    are; the others are new events.
     """
-    spans = sorted(map(copy_event, events), key=_START_THEN_LENGTH)
-    limit = timedelta(seconds=pulsetime)
-    for e1, e2 in zip(spans, spans[1:], strict=False):
-        e1_end = e1._timestamp + e1._duration
-        gap = e2._timestamp - e1_end
+    spans = sorted(events, key=by_duration)
+    spans.sort(key=by_timestamp)  # stable: (timestamp, duration) order
+    # work on parallel lists of integers; events are built once, at the end
+    starts = [e.start_us for e in spans]
+    durations = [e.duration_us for e in spans]
+    datas = [e.data for e in spans]
+    limit = seconds_to_us(pulsetime)
+    tolerance = -_NEGATIVE_GAP_TOLERANCE
+    for k in range(len(spans) - 1):
+        s1 = starts[k]
+        e1_end = s1 + durations[k]
+        s2 = starts[k + 1]
+        gap = s2 - e1_end
         if not gap:
             continue
-        same = e1.data == e2.data
-        if gap < _ZERO and same:
-            start = min(e1._timestamp, e2._timestamp)
-            end = max(e1_end, e2._timestamp + e2._duration)
-            e1._timestamp, e1._duration = to_ms(start), end - start
-            e2._timestamp, e2._duration = to_ms(end), _ZERO
-        elif -_NEGATIVE_GAP_TOLERANCE < gap <= limit:
-            e2_end = e2._timestamp + e2._duration
+        data1, data2 = datas[k], datas[k + 1]
+        same = data1 is data2 or data1 == data2
+        if gap < 0 and same:
+            start = min(s1, s2)
+            end = max(e1_end, s2 + durations[k + 1])
+            starts[k], durations[k] = to_ms(start), end - start
+            starts[k + 1], durations[k + 1] = to_ms(end), 0
+        elif tolerance < gap <= limit:
+            e2_end = s2 + durations[k + 1]
             if same:
-                if e1._duration >= e2._duration:
-                    e1._duration = e2_end - e1._timestamp
-                    e2._timestamp, e2._duration = to_ms(e2_end), _ZERO
+                if durations[k] >= durations[k + 1]:
+                    durations[k] = e2_end - s1
+                    starts[k + 1], durations[k + 1] = to_ms(e2_end), 0
                 else:
-                    e2._timestamp = e1._timestamp
-                    e2._duration = e2_end - e1._timestamp
-                    e1._duration = _ZERO
+                    starts[k + 1], durations[k + 1] = s1, e2_end - s1
+                    durations[k] = 0
             else:
-                midpoint = e1_end + gap / 2
-                e1._duration = midpoint - e1._timestamp
-                e2._timestamp, e2._duration = to_ms(midpoint), e2_end - midpoint
-    return _without_overlaps([e for e in spans if e._duration > _ZERO])
+                midpoint = e1_end + round(gap / 2)  # half to even, as timedelta / 2
+                durations[k] = midpoint - s1
+                starts[k + 1], durations[k + 1] = to_ms(midpoint), e2_end - midpoint
+    return _without_overlaps(spans, starts, durations, datas)
 
 
-def _without_overlaps(spans: list[Event]) -> list[Event]:
-    result: list[Event] = []
-    for event in spans:
-        while result and result[-1]._timestamp + result[-1]._duration > event._timestamp:
-            previous = result[-1]
-            if previous.data == event.data:
-                end = max(
-                    previous._timestamp + previous._duration, event._timestamp + event._duration
-                )
-                previous._duration = end - previous._timestamp
+def _without_overlaps(
+    spans: list[Event], starts: list[int], durations: list[int], datas: list[dict[str, Any]]
+) -> list[Event]:
+    """Drop zero-length spans and cut overlaps so the later span wins (equal data: join)."""
+    kept: list[int] = []  # indices into spans
+    kept_start: list[int] = []
+    kept_length: list[int] = []
+    for k, length in enumerate(durations):
+        if length <= 0:
+            continue
+        start = starts[k]
+        while kept and kept_start[-1] + kept_length[-1] > start:
+            if datas[kept[-1]] == datas[k]:
+                end = max(kept_start[-1] + kept_length[-1], start + length)
+                kept_length[-1] = end - kept_start[-1]
                 break
-            previous._duration = event._timestamp - previous._timestamp
-            if previous._duration <= _ZERO:
-                result.pop()
+            kept_length[-1] = start - kept_start[-1]
+            if kept_length[-1] <= 0:
+                kept.pop()
+                kept_start.pop()
+                kept_length.pop()
                 continue
-            result.append(event)
+            kept.append(k)
+            kept_start.append(start)
+            kept_length.append(length)
             break
         else:
+            kept.append(k)
+            kept_start.append(start)
+            kept_length.append(length)
+    result = []
+    of_us = Event.of_us
+    for k, start, length in zip(kept, kept_start, kept_length, strict=True):
+        event = spans[k]
+        if event.start_us == start and event.duration_us == length:
             result.append(event)
+        else:
+            result.append(of_us(event.id, start, length, event.data))
     return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from datetime import timedelta
 from typing import Any
 
 from aw_core.models import Event
@@ -11,10 +10,19 @@ from aw_core.models import Event
 
 def _hashable(value: Any) -> Hashable:
     if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
+        as_tuple = tuple(value)
+        try:
+            hash(as_tuple)  # the common case: a list of strings, such as a category path
+        except TypeError:
+            return tuple(_hashable(v) for v in value)
+        return as_tuple
     if isinstance(value, dict):
-        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+        # tagged, so that an object never groups with a list of the same pairs
+        return (dict, tuple(sorted((k, _hashable(v)) for k, v in value.items())))
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def merge_events_by_keys(events: list[Event], keys: list[str]) -> list[Event]:
@@ -26,30 +34,38 @@ def merge_events_by_keys(events: list[Event], keys: list[str]) -> list[Event]:
     """
     if not keys:
         return list(events)
-    groups: dict[Hashable, tuple[Event, list[timedelta]]] = {}
-    scalar = {str, int, float, bool, type(None)}
+    groups: dict[Hashable, Event] = {}
+    scalars = _SCALARS
+    if len(keys) == 1:
+        (only,) = keys
+        for event in events:
+            data = event.data
+            if only in data:
+                v = data[only]
+                group: Hashable = (v if type(v) in scalars else _hashable(v),)
+            else:
+                group = ()
+            found = groups.get(group)
+            if found is None:
+                merged_data = {only: data[only]} if only in data else {}
+                groups[group] = Event.of_us(None, event.start_us, event.duration_us, merged_data)
+            else:
+                found.duration_us += event.duration_us
+        return list(groups.values())
     for event in events:
         data = event.data
-        group: tuple[Hashable, ...] = ()
+        parts: tuple[Hashable, ...] = ()
         for k in keys:
             if k in data:
                 v = data[k]
-                group += (v if type(v) in scalar else _hashable(v),)
-        found = groups.get(group)
+                parts += (v if type(v) in scalars else _hashable(v),)
+        found = groups.get(parts)
         if found is None:
             merged_data = {k: data[k] for k in keys if k in data}
-            groups[group] = (
-                Event._trusted(None, event._timestamp, event._duration, merged_data),
-                [],
-            )
+            groups[parts] = Event.of_us(None, event.start_us, event.duration_us, merged_data)
         else:
-            found[1].append(event._duration)
-    result = []
-    for first, durations in groups.values():
-        if durations:
-            first._duration = first._duration + sum(durations, timedelta(0))
-        result.append(first)
-    return result
+            found.duration_us += event.duration_us
+    return list(groups.values())
 
 
 def chunk_events_by_key(events: list[Event], key: str) -> list[Event]:
@@ -63,7 +79,7 @@ def chunk_events_by_key(events: list[Event], key: str) -> list[Event]:
         if key not in event.data:
             continue
         if chunks and chunks[-1].data.get(key) == event.data[key]:
-            chunks[-1]._duration = chunks[-1]._duration + event.duration
+            chunks[-1].duration_us += event.duration_us
         else:
-            chunks.append(Event._trusted(event.id, event.timestamp, event.duration, event.data))
+            chunks.append(Event.of_us(event.id, event.start_us, event.duration_us, event.data))
     return chunks

@@ -2,29 +2,14 @@
 
 The boundary rules follow aw-core's: two periods intersect when one contains the other
 (a zero-length period inside or at the edge of another counts) or when they overlap by more
-than a point; periods that only touch do not intersect but do join in a union.
+than a point; periods that only touch do not intersect but do join in a union. Instants are
+integer microseconds.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aw_core.models import Event
 from aw_core.transforms._util import by_timestamp, copy_event, with_period
-
-
-def _intersection(
-    s1: datetime, e1: datetime, s2: datetime, e2: datetime
-) -> tuple[datetime, datetime] | None:
-    if s1 <= s2 and e2 <= e1:
-        return s2, e2
-    if s1 <= s2 < e1:
-        return s2, e1
-    if s1 < e2 <= e1:
-        return s1, e2
-    if s2 <= s1 and e1 <= e2:
-        return s1, e1
-    return None
 
 
 def filter_period_intersect(events: list[Event], filterevents: list[Event]) -> list[Event]:
@@ -36,27 +21,59 @@ def filter_period_intersect(events: list[Event], filterevents: list[Event]) -> l
     events = sorted(events, key=by_timestamp)
     filters = sorted(filterevents, key=by_timestamp)
     result: list[Event] = []
+    append = result.append
+    of_us = Event.of_us
+    n_events, n_filters = len(events), len(filters)
     i = j = 0
-    ends1 = [e._timestamp + e._duration for e in events]
-    ends2 = [f._timestamp + f._duration for f in filters]
-    while i < len(events) and j < len(filters):
-        event = events[i]
-        s1, e1 = event._timestamp, ends1[i]
-        s2, e2 = filters[j]._timestamp, ends2[j]
-        overlap = _intersection(s1, e1, s2, e2)
-        if overlap is not None:
-            result.append(with_period(event, *overlap))
-            if e1 <= e2:
+    if not n_events or not n_filters:
+        return result
+    event = events[0]
+    s1 = event.start_us
+    e1 = s1 + event.duration_us
+    s2 = filters[0].start_us
+    e2 = s2 + filters[0].duration_us
+    while True:
+        # the intersection of [s1, e1] and [s2, e2] by aw-core's rules, else which side is behind
+        if s1 <= s2:
+            if e2 <= e1:
+                start, end = s2, e2
+            elif s2 < e1:
+                start, end = s2, e1
+            elif s1 == s2:  # a zero-length event at the filter's start counts
+                start, end = s1, e1
+            else:  # event ends before (or as) the filter starts
                 i += 1
-            else:
-                j += 1
-        elif e1 <= s2:
-            i += 1
-        elif e2 <= s1:
+                if i == n_events:
+                    break
+                event = events[i]
+                s1 = event.start_us
+                e1 = s1 + event.duration_us
+                continue
+        elif e1 <= e2:
+            start, end = s1, e1
+        elif s1 < e2:
+            start, end = s1, e2
+        else:  # filter ends before (or as) the event starts
             j += 1
-        else:  # not reachable for non-negative durations; advance both to be safe
+            if j == n_filters:
+                break
+            s2 = filters[j].start_us
+            e2 = s2 + filters[j].duration_us
+            continue
+        append(of_us(event.id, start - start % 1000, end - start, event.data))
+        if e1 <= e2:
             i += 1
+            if i == n_events:
+                break
+            event = events[i]
+            s1 = event.start_us
+            e1 = s1 + event.duration_us
+        else:
             j += 1
+            if j == n_filters:
+                break
+            s2 = filters[j].start_us
+            e2 = s2 + filters[j].duration_us
     return result
 
 
@@ -67,17 +84,17 @@ def period_union(events1: list[Event], events2: list[Event]) -> list[Event]:
     for event in events:
         if merged:
             last = merged[-1]
-            last_end = last.timestamp + last.duration
-            end = event.timestamp + event.duration
-            if not (end < last.timestamp or last_end < event.timestamp):
-                start = min(last.timestamp, event.timestamp)
+            last_end = last.start_us + last.duration_us
+            end = event.start_us + event.duration_us
+            if not (end < last.start_us or last_end < event.start_us):
+                start = min(last.start_us, event.start_us)
                 merged[-1] = with_period(last, start, max(end, last_end))
                 continue
         merged.append(event)
-    return [Event._trusted(e.id, e.timestamp, e.duration, {}) for e in merged]
+    return [Event.of_us(e.id, e.start_us, e.duration_us, {}) for e in merged]
 
 
-def _overlaps(s1: datetime, e1: datetime, s2: datetime, e2: datetime) -> bool:
+def _overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:
     return s1 <= s2 < e1 or s1 < e2 <= e1 or (s2 <= s1 and e1 <= e2)
 
 
@@ -90,23 +107,23 @@ def union_no_overlap(events1: list[Event], events2: list[Event]) -> list[Event]:
     i = j = 0
     while i < len(first) and j < len(second):
         e1, e2 = first[i], second[j]
-        e1_end, e2_end = e1.timestamp + e1.duration, e2.timestamp + e2.duration
-        if _overlaps(e1.timestamp, e1_end, e2.timestamp, e2_end):
-            if e1.timestamp <= e2.timestamp:
+        e1_end, e2_end = e1.end_us, e2.end_us
+        if _overlaps(e1.start_us, e1_end, e2.start_us, e2_end):
+            if e1.start_us <= e2.start_us:
                 result.append(e1)
                 i += 1
-                if e2.timestamp < e1_end < e2_end:
+                if e2.start_us < e1_end < e2_end:
                     second[j] = with_period(e2, e1_end, e2_end)
                 else:
                     j += 1
             else:
-                if e2.timestamp < e1.timestamp < e2_end:
-                    result.append(with_period(e2, e2.timestamp, e1.timestamp))
-                    second.insert(j + 1, with_period(e2, e1.timestamp, e2_end))
+                if e2.start_us < e1.start_us < e2_end:
+                    result.append(with_period(e2, e2.start_us, e1.start_us))
+                    second.insert(j + 1, with_period(e2, e1.start_us, e2_end))
                 else:
                     result.append(e2)
                 j += 1
-        elif e1.timestamp <= e2.timestamp:
+        elif e1.start_us <= e2.start_us:
             result.append(e1)
             i += 1
         else:

@@ -24,6 +24,6 @@ def simplify_window_titles(events: list[Event], key: str = "title") -> list[Even
         if key == "title" and "app" in event.data:
             value = _LEADING_DOT.sub("", _FPS.sub("FPS: ...", value))
         result.append(
-            Event._trusted(event.id, event.timestamp, event.duration, {**event.data, key: value})
+            Event.of_us(event.id, event.start_us, event.duration_us, {**event.data, key: value})
         )
     return result

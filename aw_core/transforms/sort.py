@@ -24,7 +24,7 @@ def limit_events(events: list[Event], count: int) -> list[Event]:
 
 
 def sum_durations(events: list[Event]) -> timedelta:
-    return sum((e.duration for e in events), timedelta(0))
+    return timedelta(microseconds=sum(e.duration_us for e in events))
 
 
 def concat(*lists: list[Event]) -> list[Event]:

@@ -32,5 +32,5 @@ def split_url_events(events: list[Event]) -> list[Event]:
             "$options": parsed.query,
             "$identifier": parsed.fragment,
         }
-        result.append(Event._trusted(event.id, event.timestamp, event.duration, data))
+        result.append(Event.of_us(event.id, event.start_us, event.duration_us, data))
     return result

@@ -80,6 +80,13 @@ class Storage(Protocol):
         """Events overlapping the range, newest first, unclipped; raises BucketNotFound."""
         ...
 
+    def clipped_events(self, bucket_id: str, start: datetime, end: datetime) -> list[Event]:
+        """Events overlapping ``[start, end]`` cut to it, newest first; raises BucketNotFound.
+
+        For reading only (queries): events of one call may share equal data dicts.
+        """
+        ...
+
     def count_events(
         self, bucket_id: str, start: datetime | None = None, end: datetime | None = None
     ) -> int: ...

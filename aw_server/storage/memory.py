@@ -24,11 +24,11 @@ def _checked(data: dict[str, object], what: str) -> None:
 
 def _copy(event: Event) -> Event:
     """A copy whose data dict is not the stored one, so callers cannot change what is stored."""
-    return Event._trusted(event.id, event.timestamp, event.duration, dict(event.data))
+    return Event.of_us(event.id, event.start_us, event.duration_us, dict(event.data))
 
 
-def _sort_key(event: Event) -> tuple[datetime, datetime, int]:
-    return (event.timestamp, event.end, int(event.id or 0))
+def _sort_key(event: Event) -> tuple[int, int, int]:
+    return (event.start_us, event.end_us, int(event.id or 0))
 
 
 class MemoryStorage:
@@ -156,7 +156,7 @@ class MemoryStorage:
         return [
             e
             for e in self._bucket_events(bucket_id).values()
-            if in_range(to_us(e.timestamp), to_us(e.end), start_us, end_us)
+            if in_range(e.start_us, e.end_us, start_us, end_us)
         ]
 
     def get_events(
@@ -181,6 +181,9 @@ class MemoryStorage:
     def last_event(self, bucket_id: str) -> Event | None:
         events = self.get_events(bucket_id, limit=1)
         return events[0] if events else None
+
+    def clipped_events(self, bucket_id: str, start: datetime, end: datetime) -> list[Event]:
+        return clip_events(self.get_events(bucket_id, start, end), start, end)
 
     def events_json(
         self,

@@ -82,15 +82,10 @@ def _dumps(data: Any) -> str:
 
 def _event(row: tuple[int, int, int, str]) -> Event:
     event_id, start_us, end_us, data = row
-    return _trusted_event(
-        event_id,
-        EPOCH + timedelta(microseconds=start_us),
-        timedelta(microseconds=end_us - start_us),
-        orjson.loads(data),
-    )
+    return _event_of_us(event_id, start_us, end_us - start_us, orjson.loads(data))
 
 
-_trusted_event = Event._trusted
+_event_of_us = Event.of_us
 
 
 def _migrate_to_1(db: peewee.SqliteDatabase) -> None:
@@ -335,14 +330,14 @@ class SqliteStorage:
             next_id = self._next_event_id(conn)
             rows, inserted, longest = [], [], 0
             for offset, event in enumerate(events):
-                start_us = to_us(event.timestamp)
-                end_us = to_us(event.end)
+                start_us = event.start_us
+                end_us = start_us + event.duration_us
                 longest = max(longest, end_us - start_us)
                 data = _dumps(event.data)
                 check_data_size(len(data), f"event {offset}")
                 rows.append((next_id + offset, pk, start_us, end_us, data))
                 inserted.append(
-                    Event._trusted(next_id + offset, event.timestamp, event.duration, event.data)
+                    Event.of_us(next_id + offset, start_us, event.duration_us, event.data)
                 )
             conn.executemany(
                 "INSERT INTO events (id, bucket_pk, start_us, end_us, data) VALUES (?, ?, ?, ?, ?)",
@@ -355,7 +350,7 @@ class SqliteStorage:
         with self.atomic():
             conn = self._conn()
             pk, max_duration = self._bucket_row(conn, bucket_id)
-            start_us, end_us = to_us(event.timestamp), to_us(event.end)
+            start_us, end_us = event.start_us, event.end_us
             data = _dumps(event.data)
             check_data_size(len(data), f"event {event.id}")
             cursor = conn.execute(
@@ -399,6 +394,29 @@ class SqliteStorage:
             sql += " LIMIT ?"
             params.append(limit)
         return [_event(row) for row in conn.execute(sql, [pk, *params])]
+
+    def clipped_events(self, bucket_id: str, start: datetime, end: datetime) -> list[Event]:
+        conn = self._conn()
+        pk, max_duration = self._bucket_row(conn, bucket_id)
+        clause, params = self._range_clause(max_duration, start, end)
+        start_us, end_us = to_us(start), to_us(end)
+        # clipped in SQL; the end never before the start
+        sql = (
+            "SELECT id, max(start_us, ?), max(min(end_us, ?), start_us, ?), data"
+            f" FROM events WHERE bucket_pk = ?{clause} {_NEWEST_FIRST}"
+        )
+        rows = conn.execute(sql, [start_us, end_us, start_us, pk, *params])
+        # Equal data decode to one shared dict: titles recur all day, and shared dicts make
+        # the transforms' equality checks and the categorize cache cheap.
+        decoded: dict[str, dict[str, Any]] = {}
+        loads, of_us = orjson.loads, Event.of_us
+        events = []
+        for event_id, start_i, end_i, raw in rows:
+            data = decoded.get(raw)
+            if data is None:
+                data = decoded[raw] = loads(raw)
+            events.append(of_us(event_id, start_i, end_i - start_i, data))
+        return events
 
     def count_events(
         self, bucket_id: str, start: datetime | None = None, end: datetime | None = None
