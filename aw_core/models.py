@@ -56,7 +56,7 @@ class Event:
 
     @property
     def duration(self) -> timedelta:
-        return timedelta(microseconds=self.duration_us)
+        return timedelta(0, 0, self.duration_us)
 
     @duration.setter
     def duration(self, value: timedelta | int | float) -> None:

@@ -76,7 +76,7 @@ def seconds_to_us(seconds: float) -> int:
 
 def from_us(us: int) -> datetime:
     """The aware UTC datetime for a number of microseconds since the Unix epoch."""
-    return EPOCH + timedelta(microseconds=us)
+    return EPOCH + timedelta(0, 0, us)  # positional: much cheaper than the keyword
 
 
 def parse_duration(value: object) -> timedelta:

@@ -80,6 +80,9 @@ def serve(config: Config) -> None:
         recv_bytes=65536,
         send_bytes=65536,
         outbuf_high_watermark=4 * 1024 * 1024,
+        # keep responses (a week's query result is a few MiB) in memory instead of spilling
+        # them to a temporary file past 1 MiB; the watermark above still bounds streaming
+        outbuf_overflow=16 * 1024 * 1024,
     )
 
     def _stop(signum: int, frame: FrameType | None) -> None:

@@ -21,7 +21,8 @@ import orjson
 from aw_core.heartbeat import heartbeat_merge
 from aw_core.models import Bucket, Event, event_from_api
 from aw_core.query import QueryError, UnknownBucket, parse_timeperiod, run_query
-from aw_core.timeutil import from_us, parse_datetime
+from aw_core.timeutil import EPOCH as _EPOCH
+from aw_core.timeutil import parse_datetime
 from aw_server.errors import BadRequest, BucketNotFound, NotFound
 from aw_server.storage.base import Storage
 
@@ -443,7 +444,7 @@ def _event_wire(event: Event) -> dict[str, Any]:
     """The wire dict of an event, leaving the datetime for orjson to format (faster)."""
     return {
         "id": event.id,
-        "timestamp": from_us(event.start_us),
+        "timestamp": _EPOCH + timedelta(0, 0, event.start_us),
         "duration": event.duration_us / 1_000_000,
         "data": event.data,
     }

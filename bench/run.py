@@ -86,6 +86,8 @@ def render(results: dict[str, Any], official: str, ours: str) -> str:
         "|---|---|---|---|---|",
     ]
     for label, key, unit, higher in ROWS:
+        if label not in results:
+            continue
         figures = results[label]["figures"]
         a, b = figures[official][key], figures[ours][key]
         cpu = (
@@ -112,6 +114,11 @@ def render(results: dict[str, Any], official: str, ours: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        help="run only the workloads whose name contains TEXT (e.g. 'query', 'heartbeats')",
+    )
     args = parser.parse_args()
     size = SIZES["quick" if args.quick else "full"]
     official, ours = official_server(), our_server()
@@ -150,6 +157,11 @@ def main() -> None:
             ("query, 7 days", lambda s: workloads.query(s, 7, size["query_repeat"])),
             ("export", workloads.export),
         ]
+        if args.only:
+            wanted = [label for label, _ in steps if args.only in label]
+            if any(label.startswith("query") for label in wanted):
+                wanted.insert(0, "load query data")
+            steps = [step for step in steps if step[0] in wanted]
         for index, (label, work) in enumerate(steps):
             run_both(label, servers, index, work, results)
         results["memory"] = {s.name: s.memory_mib() for s in servers}
@@ -160,7 +172,8 @@ def main() -> None:
     print(table)
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
-    name = f"{results['when'].replace(':', '-')}{'-quick' if args.quick else ''}.json"
+    suffix = ("-quick" if args.quick else "") + ("-only" if args.only else "")
+    name = f"{results['when'].replace(':', '-')}{suffix}.json"
     (out_dir / name).write_text(json.dumps({**results, "table": table}, indent=1))
     print(f"\nresults: bench/results/{name}", file=sys.stderr)
 

@@ -16,7 +16,7 @@ def filter_period_intersect(events: list[Event], filterevents: list[Event]) -> l
     """The parts of ``events`` that lie within some event of ``filterevents``, by timestamp.
 
     Both lists are walked once in timestamp order (as aw-core does); each result keeps the data
-    and id of the event it was cut from.
+    and id of the event it was cut from (events that need no cut are returned as they are).
     """
     events = sorted(events, key=by_timestamp)
     filters = sorted(filterevents, key=by_timestamp)
@@ -60,7 +60,10 @@ def filter_period_intersect(events: list[Event], filterevents: list[Event]) -> l
             s2 = filters[j].start_us
             e2 = s2 + filters[j].duration_us
             continue
-        append(of_us(event.id, start - start % 1000, end - start, event.data))
+        if start == s1 and end == e1 and not start % 1000:
+            append(event)  # wholly inside: unchanged
+        else:
+            append(of_us(event.id, start - start % 1000, end - start, event.data))
         if e1 <= e2:
             i += 1
             if i == n_events:

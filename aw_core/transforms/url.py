@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlparse
 
 from aw_core.models import Event
@@ -9,28 +10,41 @@ from aw_core.models import Event
 
 def split_url_events(events: list[Event]) -> list[Event]:
     """Add ``$protocol``, ``$domain`` (without ``www.``), ``$path``, ``$params``, ``$options``
-    (the query string) and ``$identifier`` (the fragment) for events with a string ``url``."""
+    (the query string) and ``$identifier`` (the fragment) for events with a string ``url``.
+
+    Events that share one data dict (as the storage gives them) share their result's dict too.
+    """
+    # id of an input data dict -> (that dict, kept alive so the id stays unique; its result)
+    by_identity: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     result = []
     for event in events:
-        url = event.data.get("url")
-        if not isinstance(url, str):
+        data = event.data
+        seen = by_identity.get(id(data))
+        if seen is None:
+            seen = by_identity[id(data)] = (data, _with_url_parts(data))
+        if seen[1] is data:
             result.append(event)
-            continue
-        try:
-            parsed = urlparse(url)
-        except ValueError:
-            result.append(event)
-            continue
-        netloc = parsed.netloc
-        domain = netloc.removeprefix("www.") if netloc else parsed.scheme
-        data = {
-            **event.data,
-            "$protocol": parsed.scheme,
-            "$domain": domain,
-            "$path": parsed.path,
-            "$params": parsed.params,
-            "$options": parsed.query,
-            "$identifier": parsed.fragment,
-        }
-        result.append(Event.of_us(event.id, event.start_us, event.duration_us, data))
+        else:
+            result.append(Event.of_us(event.id, event.start_us, event.duration_us, seen[1]))
     return result
+
+
+def _with_url_parts(data: dict[str, Any]) -> dict[str, Any]:
+    url = data.get("url")
+    if not isinstance(url, str):
+        return data
+    try:
+        parsed = urlparse(url)
+    except ValueError:
+        return data
+    netloc = parsed.netloc
+    domain = netloc.removeprefix("www.") if netloc else parsed.scheme
+    return {
+        **data,
+        "$protocol": parsed.scheme,
+        "$domain": domain,
+        "$path": parsed.path,
+        "$params": parsed.params,
+        "$options": parsed.query,
+        "$identifier": parsed.fragment,
+    }

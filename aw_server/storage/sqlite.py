@@ -460,7 +460,7 @@ class SqliteStorage:
         try:
             while rows := cursor.fetchmany(2000):
                 for event_id, start_us, end_us, data in rows:
-                    timestamp = (EPOCH + timedelta(microseconds=start_us)).isoformat()
+                    timestamp = (EPOCH + timedelta(0, 0, start_us)).isoformat()
                     duration = max(end_us - start_us, 0) / 1_000_000
                     yield f'{{"id":{event_id},"timestamp":"{timestamp}","duration":{duration!r},"data":{data}}}'
         finally:
