@@ -90,6 +90,23 @@ def test_flood_midpoint_and_overlaps(frozen: Any) -> None:
     assert spans(t.flood(frozen([e(0, 10, a=1), e(16, 5, a=1)]), pulsetime=10)) == [(0, 21)]
 
 
+def test_flood_orders_equal_starts_by_duration(frozen: Any) -> None:
+    """Equal starts sort shorter first, whatever the input order; the later (longer) wins."""
+    for events in ([e(0, 5, a=1), e(0, 10, a=2)], [e(0, 10, a=2), e(0, 5, a=1)]):
+        result = t.flood(frozen(events))
+        assert spans(result) == [(0, 10)]
+        assert result[0].data == {"a": 2}
+    newest_first = frozen([e(30, 2, a=3), e(20, 4, a=1), e(20, 1, a=2), e(0, 20, a=1)])
+    assert spans(t.flood(newest_first)) == [(0, 20), (20, 4), (30, 2)]
+
+
+def test_flood_returns_unchanged_events_as_they_are(frozen: Any) -> None:
+    events = frozen([e(0, 10, a=1), e(30, 5, a=2), e(37, 3, a=3)])
+    result = t.flood(events)
+    assert result[0] is events[0]  # no neighbour within the pulse: the same object
+    assert spans(result) == [(0, 10), (30, 6), (36, 4)]
+
+
 def test_flood_across_midnight() -> None:
     result = t.flood([e(3590, 8, a="x"), e(3600, 60, a="x")])
     assert spans(result) == [(3590, 70)]

@@ -26,6 +26,11 @@ class QueryContext:
     name: str | None = None
 
 
+class EventList(list[Event]):
+    """A list that a query function built from events: known to hold only events, so passing
+    it on to the next function needs no check of its elements."""
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -40,6 +45,7 @@ class QueryFunction:
     params: tuple[Param, ...]
     impl: Callable[..., Any]
     variadic: Param | None = None  # a further parameter that may repeat
+    returns_events: bool = False
 
     def call(self, ctx: QueryContext, args: list[Any]) -> Any:
         required = sum(1 for p in self.params if not p.optional)
@@ -61,7 +67,10 @@ class QueryFunction:
             checked.append(_check(self.name, param, value))
         for param in self.params[len(args) :]:
             checked.append(param.default)
-        return self.impl(ctx, *checked)
+        result = self.impl(ctx, *checked)
+        if self.returns_events and type(result) is not EventList:
+            return EventList(result)  # copies pointers only: far cheaper than a later check
+        return result
 
 
 def _kind_name(value: Any) -> str:
@@ -85,6 +94,7 @@ def _check(function: str, param: Param, value: Any) -> Any:
         return param.default
     ok = (
         kind == "any"
+        or (kind == "events" and type(value) is EventList)
         or (kind == "events" and isinstance(value, list) and set(map(type, value)) <= _EVENT_TYPE)
         or (kind == "list" and isinstance(value, list))
         or (kind == "str" and isinstance(value, str))
@@ -192,12 +202,19 @@ def _fn(
     return QueryFunction(name, tuple(params), impl, variadic)
 
 
+def _events_fn(
+    name: str, impl: Callable[..., Any], *params: Param, variadic: Param | None = None
+) -> QueryFunction:
+    """A function that returns a list of events."""
+    return QueryFunction(name, tuple(params), impl, variadic, returns_events=True)
+
+
 EVENTS = Param("events", "events")
 
 FUNCTIONS: dict[str, QueryFunction] = {
     f.name: f
     for f in [
-        _fn("query_bucket", _query_bucket, Param("bucket_id", "str")),
+        _events_fn("query_bucket", _query_bucket, Param("bucket_id", "str")),
         _fn("query_bucket_eventcount", _query_bucket_eventcount, Param("bucket_id", "str")),
         _fn("query_bucket_names", lambda ctx: ctx.datasource.bucket_ids()),
         _fn(
@@ -206,39 +223,39 @@ FUNCTIONS: dict[str, QueryFunction] = {
             Param("filter", "str"),
             Param("hostname", "str", optional=True),
         ),
-        _fn(
+        _events_fn(
             "flood",
             lambda ctx, events, pulsetime: t.flood(events, pulsetime),
             EVENTS,
             Param("pulsetime", "number", optional=True, default=5),
         ),
-        _fn(
+        _events_fn(
             "merge_events_by_keys",
             lambda ctx, events, keys: t.merge_events_by_keys(events, keys),
             EVENTS,
             Param("keys", "list"),
         ),
-        _fn(
+        _events_fn(
             "chunk_events_by_key",
             lambda ctx, events, key: t.chunk_events_by_key(events, key),
             EVENTS,
             Param("key", "str"),
         ),
-        _fn(
+        _events_fn(
             "filter_keyvals",
             lambda ctx, events, key, vals: t.filter_keyvals(events, key, vals),
             EVENTS,
             Param("key", "str"),
             Param("vals", "list"),
         ),
-        _fn(
+        _events_fn(
             "exclude_keyvals",
             lambda ctx, events, key, vals: t.filter_keyvals(events, key, vals, exclude=True),
             EVENTS,
             Param("key", "str"),
             Param("vals", "list"),
         ),
-        _fn(
+        _events_fn(
             "filter_keyvals_regex",
             lambda ctx, events, key, regex: t.filter_keyvals_regex(
                 events, key, _regex("filter_keyvals_regex", regex)
@@ -247,47 +264,47 @@ FUNCTIONS: dict[str, QueryFunction] = {
             Param("key", "str"),
             Param("regex", "str"),
         ),
-        _fn(
+        _events_fn(
             "filter_period_intersect",
             lambda ctx, events, filterevents: t.filter_period_intersect(events, filterevents),
             EVENTS,
             Param("filterevents", "events"),
         ),
-        _fn(
+        _events_fn(
             "period_union",
             lambda ctx, a, b: t.period_union(a, b),
             Param("events1", "events"),
             Param("events2", "events"),
         ),
-        _fn(
+        _events_fn(
             "union_no_overlap",
             lambda ctx, a, b: t.union_no_overlap(a, b),
             Param("events1", "events"),
             Param("events2", "events"),
         ),
-        _fn(
+        _events_fn(
             "limit_events",
             lambda ctx, events, count: t.limit_events(events, count),
             EVENTS,
             Param("count", "int"),
         ),
-        _fn("sort_by_timestamp", lambda ctx, events: t.sort_by_timestamp(events), EVENTS),
-        _fn("sort_by_duration", lambda ctx, events: t.sort_by_duration(events), EVENTS),
+        _events_fn("sort_by_timestamp", lambda ctx, events: t.sort_by_timestamp(events), EVENTS),
+        _events_fn("sort_by_duration", lambda ctx, events: t.sort_by_duration(events), EVENTS),
         _fn("sum_durations", lambda ctx, events: t.sum_durations(events).total_seconds(), EVENTS),
-        _fn(
+        _events_fn(
             "concat",
             lambda ctx, *lists: t.concat(*lists),
             Param("events1", "events"),
             variadic=Param("events", "events"),
         ),
-        _fn("split_url_events", lambda ctx, events: t.split_url_events(events), EVENTS),
-        _fn(
+        _events_fn("split_url_events", lambda ctx, events: t.split_url_events(events), EVENTS),
+        _events_fn(
             "simplify_window_titles",
             lambda ctx, events, key: t.simplify_window_titles(events, key),
             EVENTS,
             Param("key", "str"),
         ),
-        _fn(
+        _events_fn(
             "categorize",
             lambda ctx, events, classes: t.categorize(
                 events, _rules("categorize", classes, tags=False)
@@ -295,7 +312,7 @@ FUNCTIONS: dict[str, QueryFunction] = {
             EVENTS,
             Param("classes", "list"),
         ),
-        _fn(
+        _events_fn(
             "tag",
             lambda ctx, events, classes: t.tag(events, _rules("tag", classes, tags=True)),
             EVENTS,

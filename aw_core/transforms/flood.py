@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from itertools import islice
+from operator import attrgetter, eq
 from typing import Any
 
 from aw_core.models import Event
 from aw_core.timeutil import seconds_to_us
-from aw_core.transforms._util import by_duration, by_timestamp, to_ms
+from aw_core.transforms._util import by_timestamp, to_ms
 
 # A negative gap (overlap) shorter than this between events with different data is treated
 # as a gap to split; a longer one is left as it is (microseconds).
 _NEGATIVE_GAP_TOLERANCE = 100_000
+_START_THEN_LENGTH = attrgetter("start_us", "duration_us")
 
 
 def flood(events: list[Event], pulsetime: float = 5) -> list[Event]:
@@ -24,10 +27,14 @@ def flood(events: list[Event], pulsetime: float = 5) -> list[Event]:
     computed start is truncated to the millisecond. Events left unchanged are returned as they
     are; the others are new events.
     """
-    spans = sorted(events, key=by_duration)
-    spans.sort(key=by_timestamp)  # stable: (timestamp, duration) order
-    # work on parallel lists of integers; events are built once, at the end
+    # Sorting by start alone is linear on the storage's newest-first lists; only equal starts
+    # need the duration as a second key.
+    spans = sorted(events, key=by_timestamp)
     starts = [e.start_us for e in spans]
+    if any(map(eq, starts, islice(starts, 1, None))):
+        spans.sort(key=_START_THEN_LENGTH)
+        starts = [e.start_us for e in spans]
+    # work on parallel lists of integers; events are built once, at the end
     durations = [e.duration_us for e in spans]
     datas = [e.data for e in spans]
     limit = seconds_to_us(pulsetime)
@@ -66,36 +73,33 @@ def _without_overlaps(
     spans: list[Event], starts: list[int], durations: list[int], datas: list[dict[str, Any]]
 ) -> list[Event]:
     """Drop zero-length spans and cut overlaps so the later span wins (equal data: join)."""
-    kept: list[int] = []  # indices into spans
-    kept_start: list[int] = []
-    kept_length: list[int] = []
+    kept: list[int] = []  # indices into spans, whose starts/durations are updated in place
     for k, length in enumerate(durations):
         if length <= 0:
             continue
         start = starts[k]
-        while kept and kept_start[-1] + kept_length[-1] > start:
-            if datas[kept[-1]] == datas[k]:
-                end = max(kept_start[-1] + kept_length[-1], start + length)
-                kept_length[-1] = end - kept_start[-1]
+        joined = False
+        while kept:
+            p = kept[-1]
+            p_start = starts[p]
+            p_end = p_start + durations[p]
+            if p_end <= start:
                 break
-            kept_length[-1] = start - kept_start[-1]
-            if kept_length[-1] <= 0:
-                kept.pop()
-                kept_start.pop()
-                kept_length.pop()
-                continue
+            if datas[p] == datas[k]:
+                durations[p] = max(p_end, start + length) - p_start
+                joined = True
+                break
+            if start > p_start:
+                durations[p] = start - p_start
+                break
+            kept.pop()  # cut to nothing
+        if not joined:
             kept.append(k)
-            kept_start.append(start)
-            kept_length.append(length)
-            break
-        else:
-            kept.append(k)
-            kept_start.append(start)
-            kept_length.append(length)
     result = []
     of_us = Event.of_us
-    for k, start, length in zip(kept, kept_start, kept_length, strict=True):
+    for k in kept:
         event = spans[k]
+        start, length = starts[k], durations[k]
         if event.start_us == start and event.duration_us == length:
             result.append(event)
         else:
