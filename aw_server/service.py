@@ -226,8 +226,9 @@ class Service:
 
         All or nothing: an id that is not in this bucket fails the whole request.
         """
-        result: list[Event | None] = [None] * len(events)
-        with self.storage.atomic():
+
+        def write() -> list[Event]:
+            result: list[Event | None] = [None] * len(events)
             fresh: list[tuple[int, Event]] = []
             for index, event in enumerate(events):
                 if event.id is None:
@@ -241,16 +242,21 @@ class Service:
             inserted = self.storage.insert_events(bucket_id, [e for _, e in fresh])
             for (index, _), event in zip(fresh, inserted, strict=True):
                 result[index] = event
-        return [e for e in result if e is not None]
+            return [e for e in result if e is not None]
+
+        return self.storage.write(write)
 
     def heartbeat(self, bucket_id: str, heartbeat: Event, pulsetime: float) -> Event:
         """Merge the heartbeat into the bucket's newest event if it continues it, else insert it."""
-        with self.storage.atomic():
+
+        def write() -> Event:
             last = self.storage.last_event(bucket_id)
             merged = heartbeat_merge(last, heartbeat, pulsetime) if last is not None else None
             if merged is not None and self.storage.replace_event(bucket_id, merged):
                 return merged
             return self.storage.insert_events(bucket_id, [heartbeat.replace(id=None)])[0]
+
+        return self.storage.write(write)
 
     # -- export / import ---------------------------------------------------------------------
 
@@ -319,7 +325,8 @@ class Service:
         """Import an export document in one transaction; events already present are skipped."""
         imports = self.parse_import(payload)
         summary: dict[str, dict[str, Any]] = {}
-        with self.storage.atomic():
+
+        def write() -> None:
             for item in imports:
                 bucket_id = item.bucket.id
                 created = self.storage.create_bucket(item.bucket)
@@ -332,6 +339,8 @@ class Service:
                     "inserted": len(events),
                     "skipped": len(item.events) - len(events),
                 }
+
+        self.storage.write(write)
         return {"buckets": summary}
 
     def _without_existing(self, bucket_id: str, events: list[Event]) -> list[Event]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -338,3 +339,53 @@ def test_rolled_back_bucket_is_really_gone(storage: Storage) -> None:
     make_bucket(storage, "temp")
     storage.insert_events("other", [at(5)])
     assert storage.get_events("temp") == []
+
+
+def test_group_commit_commits_each_write_and_rolls_back_failures_alone(tmp_path: Path) -> None:
+    """Writes queued behind a running one are committed together, each in its own savepoint."""
+    storage = SqliteStorage(tmp_path / "group.sqlite")
+    make_bucket(storage)
+    gate, leading = threading.Event(), threading.Event()
+    outcomes: dict[int, object] = {}
+
+    def first() -> str:
+        storage.insert_events("b", [at(0, 1, {"n": 0})])
+        leading.set()  # this thread holds the write lock now
+        assert gate.wait(10)
+        return "first"
+
+    def numbered(n: int) -> int:
+        storage.insert_events("b", [at(n, 1, {"n": n})])
+        if n % 2:
+            raise ValueError(n)  # after writing: the savepoint must undo it
+        return n
+
+    def run(n: int) -> None:
+        try:
+            outcomes[n] = storage.write(first) if n == 0 else storage.write(lambda: numbered(n))
+        except ValueError as exc:
+            outcomes[n] = exc
+
+    leader = threading.Thread(target=run, args=(0,))
+    leader.start()
+    assert leading.wait(10)
+    deadline = time.monotonic() + 10
+    followers = [threading.Thread(target=run, args=(n,)) for n in range(1, 7)]
+    for thread in followers:
+        thread.start()
+    while len(storage._pending) < 6 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert len(storage._pending) == 6  # all six wait for one group commit
+    gate.set()
+    for thread in [leader, *followers]:
+        thread.join(10)
+    assert outcomes[0] == "first"
+    assert [outcomes[n] for n in (2, 4, 6)] == [2, 4, 6]
+    assert [str(outcomes[n]) for n in (1, 3, 5)] == ["1", "3", "5"]
+    assert all(isinstance(outcomes[n], ValueError) for n in (1, 3, 5))
+    stored = sorted(e.data["n"] for e in storage.get_events("b"))
+    assert stored == [0, 2, 4, 6]
+    storage.close()
+    reopened = SqliteStorage(tmp_path / "group.sqlite")
+    assert sorted(e.data["n"] for e in reopened.get_events("b")) == [0, 2, 4, 6]
+    assert reopened.integrity_check() == "ok"

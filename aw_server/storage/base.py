@@ -9,15 +9,16 @@ commits before returning; nested ``atomic()`` blocks join the outer transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from aw_core.models import Bucket, Event
 from aw_server.errors import PayloadTooLarge
 
 BUCKET_FIELDS = ("name", "type", "client", "hostname", "data")
+T = TypeVar("T")
 MAX_DATA_BYTES = 1024 * 1024  # the JSON of one event's (or bucket's) data
 
 
@@ -37,6 +38,11 @@ class Storage(Protocol):
     def close(self) -> None: ...
 
     def atomic(self) -> AbstractContextManager[None]: ...
+
+    def write(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` in a transaction and commit before returning; writes from concurrent
+        threads may be committed together (group commit), each rolled back alone on error."""
+        ...
 
     # buckets
     def create_bucket(self, bucket: Bucket) -> bool:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -16,6 +16,8 @@ from aw_core.timeutil import to_us
 from aw_core.transforms.clip import clip_events
 from aw_server.errors import BucketNotFound
 from aw_server.storage.base import check_data_size, in_range
+
+T = TypeVar("T")
 
 
 def _checked(data: dict[str, object], what: str) -> None:
@@ -42,6 +44,10 @@ class MemoryStorage:
 
     def close(self) -> None:
         pass
+
+    def write(self, fn: Callable[[], T]) -> T:
+        with self.atomic():
+            return fn()
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

@@ -9,6 +9,7 @@ that began long before the range are found without reading the bucket's whole hi
 
 from __future__ import annotations
 
+import copy
 import logging
 import sqlite3
 import threading
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import peewee
@@ -28,6 +29,8 @@ from aw_server.errors import BucketNotFound
 from aw_server.storage.base import BUCKET_FIELDS, StorageError, check_data_size
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 _EVENT_COLUMNS = "id, start_us, end_us, data"
@@ -88,6 +91,23 @@ def _event(row: tuple[int, int, int, str]) -> Event:
 _event_of_us = Event.of_us
 
 
+class _PendingWrite:
+    """A write waiting to be run and committed by whichever thread holds the write lock."""
+
+    __slots__ = ("fn", "result", "error", "finished")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.finished = False
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
 def _migrate_to_1(db: peewee.SqliteDatabase) -> None:
     # The models declare no database; bind them only while creating the tables.
     with db.bind_ctx(MODELS):
@@ -125,6 +145,8 @@ class SqliteStorage:
             pragmas["max_page_count"] = max(int(max_size_mb * 1024 * 1024 / _PAGE_SIZE), 16)
         self.db = peewee.SqliteDatabase(self.path, pragmas=pragmas)
         self._write_lock = threading.RLock()
+        self._pending_lock = threading.Lock()
+        self._pending: list[_PendingWrite] = []  # writes waiting for the next group commit
         self._local = threading.local()
         # bucket id -> (pk, max_duration_us). Only this storage writes the buckets table, and
         # every write to a bucket row below updates or drops its entry under the write lock.
@@ -185,6 +207,64 @@ class SqliteStorage:
                 conn.execute("COMMIT")
             finally:
                 self._local.depth = 0
+
+    def write(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (which reads and writes through this storage) in a committed transaction.
+
+        Group commit: writes that arrive while another thread commits queue up, and the next
+        thread to take the write lock runs all of them in one transaction, each in its own
+        savepoint, and commits once (one fsync for the lot). Every caller still returns only
+        after its own write is committed; a write that fails is rolled back alone.
+        """
+        if getattr(self._local, "depth", 0):
+            return fn()  # already inside a transaction: part of it
+        pending = _PendingWrite(fn)
+        with self._pending_lock:
+            self._pending.append(pending)
+        with self._write_lock:
+            if not pending.finished:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                self._run_batch(batch)
+        return pending.outcome()
+
+    def _run_batch(self, batch: list[_PendingWrite]) -> None:
+        conn = self._conn()
+        alone = len(batch) == 1
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            for pending in batch:
+                if not alone:
+                    conn.execute("SAVEPOINT one_write")
+                try:
+                    pending.result = pending.fn()
+                except BaseException as exc:
+                    pending.error = exc
+                    if alone or not conn.in_transaction:
+                        # the transaction is gone (SQLite rolls back by itself after a full
+                        # disk, for one): nothing of this batch will be committed
+                        raise
+                    conn.execute("ROLLBACK TO one_write")
+                    conn.execute("RELEASE one_write")
+                    self._bucket_rows.clear()  # it may hold rows the rolled back write made
+                else:
+                    if not alone:
+                        conn.execute("RELEASE one_write")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._bucket_rows.clear()
+            for pending in batch:
+                if pending.error is None:
+                    # not committed, so not acknowledged either; each thread raises its own copy
+                    pending.error = copy.copy(exc)
+                pending.result = None
+        finally:
+            self._local.depth = 0
+            for pending in batch:
+                pending.finished = True
 
     # -- helpers -----------------------------------------------------------------------------
 
