@@ -12,6 +12,7 @@ import orjson
 from aw_core.timeutil import (
     MAX_US,
     duration_to_us,
+    duration_us_from_seconds,
     format_datetime,
     from_us,
     parse_datetime,
@@ -139,25 +140,22 @@ def event_from_api(obj: object, *, allow_id: bool = True) -> Event:
     """
     if not isinstance(obj, dict):
         raise ValueError(f"an event must be a JSON object, not {type_name(obj)}")
-    if "timestamp" not in obj:
+    raw_timestamp = obj.get("timestamp")
+    if raw_timestamp is None and "timestamp" not in obj:
         raise ValueError("event is missing 'timestamp'")
-    timestamp = parse_datetime(_expect_str(obj["timestamp"], "timestamp"))
-    raw_duration = obj.get("duration", 0)
-    if raw_duration is None:
-        raw_duration = 0
-    duration = parse_duration(raw_duration)
-    if duration < timedelta(0):
+    start_us = to_us(parse_datetime(_expect_str(raw_timestamp, "timestamp")))
+    raw_duration = obj.get("duration")
+    duration_us = 0 if raw_duration is None else duration_us_from_seconds(raw_duration)
+    if duration_us < 0:
         raise ValueError("event 'duration' must be >= 0")
-    data = obj.get("data", {})
+    data = obj.get("data")
     if data is None:
         data = {}
-    if not isinstance(data, dict):
+    elif type(data) is not dict and not isinstance(data, dict):
         raise ValueError(f"event 'data' must be an object, not {type_name(data)}")
     event_id = obj.get("id") if allow_id else None
     if event_id is not None and (isinstance(event_id, bool) or not isinstance(event_id, int)):
         raise ValueError("event 'id' must be an integer or null")
-    start_us = to_us(timestamp)
-    duration_us = duration_to_us(duration)
     if start_us + duration_us > MAX_US:
         raise ValueError("event ends outside the representable time range")
     return Event.of_us(event_id, start_us, duration_us, data)

@@ -37,6 +37,8 @@ def parse_datetime(value: str | datetime) -> datetime:
                 raise ValueError(f"invalid ISO 8601 timestamp {value!r}: {exc}") from None
     else:
         raise ValueError(f"timestamp must be an ISO 8601 string, not {type(value).__name__}")
+    if dt.tzinfo is UTC:
+        return dt  # what clients send ("Z" or "+00:00"): nothing to convert
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     try:
@@ -91,6 +93,20 @@ def parse_duration(value: object) -> timedelta:
         return timedelta(seconds=value)
     except OverflowError:
         raise ValueError(f"duration {value!r} is out of range") from None
+
+
+_MAX_DURATION_US = timedelta.max // _US
+
+
+def duration_us_from_seconds(value: object) -> int:
+    """Whole microseconds for a JSON duration in seconds, rounded as timedelta rounds; rejects
+    booleans, NaN, infinities and values beyond timedelta's range (like parse_duration)."""
+    if type(value) is int:
+        us = value * 1_000_000
+        if -_MAX_DURATION_US <= us <= _MAX_DURATION_US:
+            return us
+        raise ValueError(f"duration {value!r} is out of range")
+    return duration_to_us(parse_duration(value))
 
 
 def parse_seconds(value: object, name: str) -> float:

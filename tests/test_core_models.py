@@ -114,3 +114,14 @@ def test_parse_seconds() -> None:
     for bad in ("x", "-1", "nan", "inf", True, None):
         with pytest.raises(ValueError):
             parse_seconds(bad, "p")
+
+
+def test_duration_us_from_seconds_matches_timedelta_rounding() -> None:
+    from aw_core.timeutil import duration_us_from_seconds
+
+    for seconds in (0, 1, 7, 0.5, 1.0000005, 2.0000015, 1e-7, 123456.789, 86400 * 365):
+        expected = timedelta(seconds=seconds) // timedelta(microseconds=1)
+        assert duration_us_from_seconds(seconds) == expected
+    for bad in (True, None, "1", float("nan"), float("inf"), 10**20, 1e20):
+        with pytest.raises(ValueError):
+            duration_us_from_seconds(bad)
