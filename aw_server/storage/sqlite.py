@@ -26,7 +26,12 @@ from playhouse.sqlite_ext import AutoIncrementField
 from aw_core.models import Bucket, Event
 from aw_core.timeutil import EPOCH, from_us, to_us
 from aw_server.errors import BucketNotFound
-from aw_server.storage.base import BUCKET_FIELDS, StorageError, check_data_size
+from aw_server.storage.base import (
+    BUCKET_FIELDS,
+    MAX_DATA_BYTES,
+    StorageError,
+    check_data_size,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -409,16 +414,16 @@ class SqliteStorage:
             pk, max_duration = self._bucket_row(conn, bucket_id)
             next_id = self._next_event_id(conn)
             rows, inserted, longest = [], [], 0
-            for offset, event in enumerate(events):
-                start_us = event.start_us
-                end_us = start_us + event.duration_us
-                longest = max(longest, end_us - start_us)
-                data = _dumps(event.data)
-                check_data_size(len(data), f"event {offset}")
-                rows.append((next_id + offset, pk, start_us, end_us, data))
-                inserted.append(
-                    Event.of_us(next_id + offset, start_us, event.duration_us, event.data)
-                )
+            dumps, sort_keys, of_us = orjson.dumps, orjson.OPT_SORT_KEYS, Event.of_us
+            for event_id, event in enumerate(events, next_id):
+                start_us, duration_us, data = event.start_us, event.duration_us, event.data
+                if duration_us > longest:
+                    longest = duration_us
+                text = dumps(data, option=sort_keys).decode()
+                if len(text) > MAX_DATA_BYTES:
+                    check_data_size(len(text), f"event {event_id - next_id}")
+                rows.append((event_id, pk, start_us, start_us + duration_us, text))
+                inserted.append(of_us(event_id, start_us, duration_us, data))
             conn.executemany(
                 "INSERT INTO events (id, bucket_pk, start_us, end_us, data) VALUES (?, ?, ?, ?, ?)",
                 rows,
