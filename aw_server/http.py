@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
 from flask import Response, current_app, request
 
-from aw_core.models import Bucket, Event
 from aw_core.timeutil import parse_datetime
 from aw_server.errors import BadRequest, UnsupportedMediaType
-from aw_server.service import Service, _event_wire
+from aw_server.service import Service
+from aw_server.wire import dumps
 
 _JSON_MIMETYPES = ("application/json",)
 
@@ -19,24 +19,6 @@ _JSON_MIMETYPES = ("application/json",)
 def service() -> Service:
     svc: Service = current_app.extensions["aw"]
     return svc
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Event):
-        return _event_wire(value)
-    if isinstance(value, Bucket):
-        return value.to_json_dict()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def dumps(value: Any) -> bytes:
-    if type(value) is list and value and type(value[0]) is Event:
-        # a list of events (inserted events, say): converted here in one pass, which is
-        # cheaper than orjson calling back into Python for each event
-        value = [_event_wire(v) if type(v) is Event else v for v in value]
-    return orjson.dumps(value, default=_default, option=orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

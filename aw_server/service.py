@@ -20,11 +20,13 @@ import orjson
 
 from aw_core.heartbeat import heartbeat_merge
 from aw_core.models import Bucket, Event, event_from_api
-from aw_core.query import QueryError, UnknownBucket, parse_timeperiod, run_query
-from aw_core.timeutil import EPOCH as _EPOCH
-from aw_core.timeutil import parse_datetime
+from aw_core.query import QueryError, UnknownBucket, gc_paused, parse_timeperiod, run_period
+from aw_core.query import parse as parse_query
+from aw_core.timeutil import parse_datetime, to_us
 from aw_server.errors import BadRequest, BucketNotFound, NotFound
+from aw_server.querycache import Change, QueryCache, Reads
 from aw_server.storage.base import Storage
+from aw_server.wire import dumps
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +132,7 @@ class Service:
         self.device_id = device_id
         self.version = version
         self.hostname = hostname or socket.gethostname()
+        self.query_cache = QueryCache()
 
     def info(self) -> dict[str, Any]:
         return {
@@ -170,7 +173,10 @@ class Service:
         validate_bucket_id(bucket_id)
         if not isinstance(body, dict):
             raise BadRequest("the bucket must be a JSON object")
-        return self.storage.create_bucket(self._bucket_from_body(bucket_id, body, "bucket"))
+        created = self.storage.create_bucket(self._bucket_from_body(bucket_id, body, "bucket"))
+        if created:
+            self.query_cache.publish([Change(None)])
+        return created
 
     def update_bucket(self, bucket_id: str, body: object) -> Bucket:
         if not isinstance(body, dict):
@@ -186,10 +192,12 @@ class Service:
         if changes.get("hostname") == "!local":
             changes["hostname"] = self.hostname
         self.storage.update_bucket(bucket_id, changes)
+        self.query_cache.publish([Change(None)])
         return self.get_bucket(bucket_id)
 
     def delete_bucket(self, bucket_id: str) -> None:
         self.storage.delete_bucket(bucket_id)
+        self.query_cache.publish([Change(None)])
 
     # -- events ------------------------------------------------------------------------------
 
@@ -218,8 +226,13 @@ class Service:
         return event
 
     def delete_event(self, bucket_id: str, event_id: int) -> None:
-        if not self.storage.delete_event(bucket_id, event_id):
-            raise NotFound(f"There's no event {event_id} in bucket {bucket_id!r}")
+        def write() -> Event:
+            event = self.storage.get_event(bucket_id, event_id)
+            if event is None or not self.storage.delete_event(bucket_id, event_id):
+                raise NotFound(f"There's no event {event_id} in bucket {bucket_id!r}")
+            return event
+
+        self._changed(bucket_id, [self.storage.write(write)])
 
     def insert_events(self, bucket_id: str, events: list[Event]) -> list[Event]:
         """Insert events; one carrying the id of an event of this bucket replaces that event.
@@ -227,36 +240,44 @@ class Service:
         All or nothing: an id that is not in this bucket fails the whole request.
         """
 
+        replaced: list[Event] = []  # the events as they were before being replaced
+
         def write() -> list[Event]:
             result: list[Event | None] = [None] * len(events)
             fresh: list[tuple[int, Event]] = []
             for index, event in enumerate(events):
                 if event.id is None:
                     fresh.append((index, event))
-                elif self.storage.replace_event(bucket_id, event):
-                    result[index] = event
-                else:
+                    continue
+                old = self.storage.get_event(bucket_id, int(event.id))
+                if old is None or not self.storage.replace_event(bucket_id, event):
                     raise BadRequest(
                         f"event {index}: there's no event {event.id} in bucket {bucket_id!r}"
                     )
+                replaced.append(old)
+                result[index] = event
             inserted = self.storage.insert_events(bucket_id, [e for _, e in fresh])
             for (index, _), event in zip(fresh, inserted, strict=True):
                 result[index] = event
             return [e for e in result if e is not None]
 
-        return self.storage.write(write)
+        written = self.storage.write(write)
+        self._changed(bucket_id, written + replaced)
+        return written
 
     def heartbeat(self, bucket_id: str, heartbeat: Event, pulsetime: float) -> Event:
         """Merge the heartbeat into the bucket's newest event if it continues it, else insert it."""
 
-        def write() -> Event:
+        def write() -> tuple[Event, Event | None]:
             last = self.storage.last_event(bucket_id)
             merged = heartbeat_merge(last, heartbeat, pulsetime) if last is not None else None
             if merged is not None and self.storage.replace_event(bucket_id, merged):
-                return merged
-            return self.storage.insert_events(bucket_id, [heartbeat.replace(id=None)])[0]
+                return merged, last
+            return self.storage.insert_events(bucket_id, [heartbeat.replace(id=None)])[0], None
 
-        return self.storage.write(write)
+        written, before = self.storage.write(write)
+        self._changed(bucket_id, [written] if before is None else [written, before])
+        return written
 
     # -- export / import ---------------------------------------------------------------------
 
@@ -341,6 +362,7 @@ class Service:
                 }
 
         self.storage.write(write)
+        self.query_cache.publish([Change(None)])
         return {"buckets": summary}
 
     def _without_existing(self, bucket_id: str, events: list[Event]) -> list[Event]:
@@ -352,8 +374,12 @@ class Service:
 
     # -- query2 ------------------------------------------------------------------------------
 
-    def query(self, body: object, name: str | None = None) -> list[Any]:
-        """Run a query2 program once per timeperiod; errors are 400 with their type."""
+    def query(self, body: object, name: str | None = None) -> bytes:
+        """Run a query2 program once per timeperiod; the JSON list of results.
+
+        Errors are 400 with their type. With a ``name``, the result of a period that lies
+        wholly in the past is cached (see QueryCache) until a write could change it.
+        """
         if not isinstance(body, dict):
             raise BadRequest('the query must be an object {"query": [...], "timeperiods": [...]}')
         lines, periods = body.get("query"), body.get("timeperiods")
@@ -363,11 +389,36 @@ class Service:
             raise BadRequest("'query' must be a list of strings (the program's lines)")
         if not isinstance(periods, list) or not periods:
             raise BadRequest("'timeperiods' must be a non-empty list of 'start/end' strings")
+        program = "\n".join(lines)
         try:
             timeperiods = [parse_timeperiod(p) for p in periods]
-            return run_query("\n".join(lines), timeperiods, StorageDatasource(self.storage), name)
+            tree = parse_query(program)
+            source = StorageDatasource(self.storage)
+            now_us = to_us(datetime.now(UTC))
+            parts = []
+            # the results are serialised and freed inside the pause (see gc_paused)
+            with gc_paused():
+                for start, end in timeperiods:
+                    key = (name, program, to_us(start), to_us(end))
+                    cacheable = name is not None and key[3] <= now_us
+                    payload = self.query_cache.get(key) if cacheable else None
+                    if payload is None:
+                        since = self.query_cache.mark()
+                        source.forget_reads()
+                        payload = dumps(run_period(tree, start, end, source, name))
+                        if cacheable:
+                            self.query_cache.put(key, payload, source.reads(), since)
+                    parts.append(payload)
         except QueryError as exc:
             raise BadRequest(exc.message, type=exc.type) from None
+        return b"[" + b",".join(parts) + b"]"
+
+    def _changed(self, bucket_id: str, events: list[Event]) -> None:
+        """Tell the query cache that these (committed) events of the bucket changed."""
+        if events:
+            start = min(e.start_us for e in events)
+            end = max(e.start_us + e.duration_us for e in events)
+            self.query_cache.publish([Change(bucket_id, start, end)])
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -400,8 +451,18 @@ class StorageDatasource:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self._hostnames: dict[str, str] | None = None
+        self._read: set[str] = set()
+        self._listed = False
+
+    def forget_reads(self) -> None:
+        self._read, self._listed = set(), False
+
+    def reads(self) -> Reads:
+        """What was read since forget_reads(): the queried buckets and whether it listed them."""
+        return Reads(frozenset(self._read), self._listed)
 
     def _buckets(self) -> dict[str, str]:
+        self._listed = True
         if self._hostnames is None:
             self._hostnames = {b.id: b.hostname for b in self.storage.list_buckets()}
         return self._hostnames
@@ -413,12 +474,14 @@ class StorageDatasource:
         return self._buckets().get(bucket_id)
 
     def get_events(self, bucket_id: str, start: datetime, end: datetime) -> list[Event]:
+        self._read.add(bucket_id)
         try:
             return self.storage.clipped_events(bucket_id, start, end)
         except BucketNotFound:
             raise UnknownBucket(bucket_id) from None
 
     def count_events(self, bucket_id: str, start: datetime, end: datetime) -> int:
+        self._read.add(bucket_id)
         try:
             return self.storage.count_events(bucket_id, start, end)
         except BucketNotFound:
@@ -447,13 +510,3 @@ def _json_array(items: Iterator[str]) -> Iterator[bytes]:
     yield b"["
     yield from _json_chunks(items)
     yield b"]"
-
-
-def _event_wire(event: Event) -> dict[str, Any]:
-    """The wire dict of an event, leaving the datetime for orjson to format (faster)."""
-    return {
-        "id": event.id,
-        "timestamp": _EPOCH + timedelta(0, 0, event.start_us),
-        "duration": event.duration_us / 1_000_000,
-        "data": event.data,
-    }

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from aw_core.query.ast import Program
 from aw_core.query.datasource import QueryDatasource, UnknownBucket
 from aw_core.query.errors import (
     QueryError,
@@ -32,6 +33,7 @@ __all__ = [
     "gc_paused",
     "parse",
     "parse_timeperiod",
+    "run_period",
     "run_query",
 ]
 
@@ -60,15 +62,22 @@ def run_query(
 ) -> list[Any]:
     """Parse once, then run the program for each period; one result per period."""
     tree = parse(program)
-    results = []
     with gc_paused():
-        for start, end in timeperiods:
-            ctx = QueryContext(datasource, start, end, name)
-            try:
-                results.append(Interpreter(ctx).run(tree))
-            except RecursionError:
-                raise QueryInterpretError("the query is nested too deeply") from None
-    return results
+        return [run_period(tree, start, end, datasource, name) for start, end in timeperiods]
+
+
+def run_period(
+    tree: Program,
+    start: datetime,
+    end: datetime,
+    datasource: QueryDatasource,
+    name: str | None = None,
+) -> Any:
+    """Run a parsed program for one period (see gc_paused for running many)."""
+    try:
+        return Interpreter(QueryContext(datasource, start, end, name)).run(tree)
+    except RecursionError:
+        raise QueryInterpretError("the query is nested too deeply") from None
 
 
 _gc_lock = threading.Lock()

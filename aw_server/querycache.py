@@ -1,0 +1,127 @@
+"""A cache of named query results for periods that lie wholly in the past.
+
+An entry is one period's serialised result, keyed by (name, program text, period). It records
+which buckets the program read and whether it looked at the list of buckets, so a write
+invalidates only the entries it could change: one that touched a bucket they read, in a time
+range that overlaps their period, or any change to the set of buckets.
+
+Races: a query notes the cache's change counter before it reads anything and stores its result
+only if no overlapping change was published since, so a result computed from data that a
+concurrent write has since replaced is never stored. Writers publish after they commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+_CHANGE_LOG = 4096  # changes remembered for the race check above
+
+CacheKey = tuple[str | None, str, int, int]  # name, program, period start_us, end_us
+
+
+@dataclass(frozen=True)
+class Change:
+    """A committed write: events of ``bucket_id`` changed within ``[start_us, end_us]``;
+    ``bucket_id`` None means the set of buckets (or their metadata) changed."""
+
+    bucket_id: str | None
+    start_us: int = 0
+    end_us: int = 0
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a query read: the buckets it queried and whether it listed buckets."""
+
+    buckets: frozenset[str]
+    listed_buckets: bool
+
+
+@dataclass(frozen=True)
+class _Entry:
+    payload: bytes
+    reads: Reads
+    start_us: int
+    end_us: int
+
+    def affected_by(self, change: Change) -> bool:
+        if change.bucket_id is None:
+            return True
+        return (
+            change.bucket_id in self.reads.buckets
+            and change.start_us <= self.end_us
+            and change.end_us >= self.start_us
+        )
+
+
+class QueryCache:
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
+        self._bytes = 0
+        self._seq = 0
+        self._log: deque[tuple[int, Change]] = deque(maxlen=_CHANGE_LOG)
+        self.hits = 0
+        self.misses = 0
+
+    def mark(self) -> int:
+        """The change counter now: pass it to put() for a result computed after this call."""
+        with self._lock:
+            return self._seq
+
+    def get(self, key: CacheKey) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry.payload
+
+    def put(self, key: CacheKey, payload: bytes, reads: Reads, since: int) -> bool:
+        """Store a result computed from data read after mark() returned ``since``; refused
+        (False) if a change published since then could have affected it."""
+        if len(payload) > self.max_bytes // 4:
+            return False
+        entry = _Entry(payload, reads, key[2], key[3])
+        with self._lock:
+            if since < self._seq:
+                oldest_logged = self._log[0][0] if self._log else self._seq + 1
+                if oldest_logged > since + 1:
+                    return False  # the log no longer reaches back that far
+                if any(seq > since and entry.affected_by(c) for seq, c in self._log):
+                    return False
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self._bytes -= len(previous.payload)
+            self._entries[key] = entry
+            self._bytes += len(payload)
+            while self._bytes > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self._bytes -= len(evicted.payload)
+            return True
+
+    def publish(self, changes: list[Change]) -> None:
+        """Drop the entries these committed changes could affect (call after the commit)."""
+        if not changes:
+            return
+        with self._lock:
+            for change in changes:
+                self._seq += 1
+                self._log.append((self._seq, change))
+            stale = [
+                key
+                for key, entry in self._entries.items()
+                if any(entry.affected_by(c) for c in changes)
+            ]
+            for key in stale:
+                self._bytes -= len(self._entries.pop(key).payload)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
