@@ -76,6 +76,7 @@ ROWS = [
     ("GET all events", "seconds", "s", False),
     ("query, 1 day", "seconds", "s", False),
     ("query, 7 days", "seconds", "s", False),
+    ("query, 7 days, named, repeated", "seconds", "s", False),
     ("export", "seconds", "s", False),
 ]
 
@@ -155,6 +156,10 @@ def main() -> None:
             ),
             ("query, 1 day", lambda s: workloads.query(s, 1, size["query_repeat"])),
             ("query, 7 days", lambda s: workloads.query(s, 7, size["query_repeat"])),
+            (
+                "query, 7 days, named, repeated",
+                lambda s: workloads.query(s, 7, size["query_repeat"], name="activity"),
+            ),
             ("export", workloads.export),
         ]
         if args.only:

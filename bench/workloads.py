@@ -208,15 +208,20 @@ def day_period(day: int) -> str:
     return f"{start.isoformat()}/{(start + timedelta(days=1)).isoformat()}"
 
 
-def query(server: Server, days: int, repeat: int) -> dict[str, Any]:
+def query(server: Server, days: int, repeat: int, name: str | None = None) -> dict[str, Any]:
+    """The Activity view over ``days`` one-day periods, ``repeat`` times (the best counts).
+
+    With a ``name`` (as aw-client sends when asked to cache), this server may answer repeats
+    from its cache of past periods; the official server ignores the name."""
     conn = Connection(server)
     body = {"query": activity_query(), "timeperiods": [day_period(d) for d in range(days)]}
+    path = f"query/?name={name}" if name else "query/"
     timings = []
     cpu = server.cpu_seconds()
     result = None
     for _ in range(repeat):
         started = time.perf_counter()
-        status, raw = conn.request("POST", "query/", body)
+        status, raw = conn.request("POST", path, body)
         timings.append(time.perf_counter() - started)  # the response, not the client's parsing
         if status != 200:
             raise RuntimeError(f"query -> {status}: {raw[:300]!r}")
