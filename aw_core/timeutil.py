@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from dateutil.parser import isoparse
-
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
@@ -31,6 +29,8 @@ def parse_datetime(value: str | datetime) -> datetime:
             # fast path: the C parser covers what clients send (offsets, Z, fractions)
             dt = datetime.fromisoformat(text)
         except ValueError:
+            from dateutil.parser import isoparse  # rarely needed: imported on first use
+
             try:
                 dt = isoparse(text)  # the rest of ISO 8601 (week dates, basic format, 9 digits)
             except (ValueError, OverflowError) as exc:

@@ -15,6 +15,7 @@ from aw_core.log import setup_logging
 from aw_server import __version__
 from aw_server.app import create_app
 from aw_server.config import STORAGES, Config, load_config
+from aw_server.malloc import tune_malloc
 from aw_server.storage import StorageError
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 def serve(config: Config) -> None:
     """Serve until SIGINT or SIGTERM; every acknowledged write is already committed."""
+    tune_malloc()  # before any thread starts
     app = create_app(config)
     server = create_server(
         app,

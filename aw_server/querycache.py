@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
-DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 _CHANGE_LOG = 4096  # changes remembered for the race check above
 
 CacheKey = tuple[str | None, str, int, int]  # name, program, period start_us, end_us

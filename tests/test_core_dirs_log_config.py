@@ -55,3 +55,12 @@ def test_config_toml(isolated_dirs: dict[str, str]) -> None:
     path.write_text("[server\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config_toml("aw-server")
+
+
+def test_malloc_tuning_applies_on_glibc() -> None:
+    import platform
+
+    from aw_server.malloc import tune_malloc
+
+    # one arena and a low trim threshold (see aw_server/malloc.py); elsewhere a harmless no-op
+    assert tune_malloc() is (platform.libc_ver()[0] == "glibc")

@@ -144,6 +144,7 @@ class SqliteStorage:
             "foreign_keys": 1,
             "busy_timeout": busy_timeout_ms,
             "synchronous": synchronous,
+            "cache_size": -1024,
         }
         if max_size_mb:
             # a cap on the database file; writes beyond it fail with "database or disk is full"
