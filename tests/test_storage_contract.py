@@ -389,3 +389,50 @@ def test_group_commit_commits_each_write_and_rolls_back_failures_alone(tmp_path:
     reopened = SqliteStorage(tmp_path / "group.sqlite")
     assert sorted(e.data["n"] for e in reopened.get_events("b")) == [0, 2, 4, 6]
     assert reopened.integrity_check() == "ok"
+
+
+def test_group_commit_acknowledges_exactly_what_is_stored_when_the_disk_fills(
+    tmp_path: Path,
+) -> None:
+    """A write that fills the database fails; every other write in its batch either is stored
+    and acknowledged, or neither (SQLite may roll the whole transaction back by itself)."""
+    storage = SqliteStorage(tmp_path / "full.sqlite", max_size_mb=0.25)
+    make_bucket(storage)
+    gate, leading = threading.Event(), threading.Event()
+    outcomes: dict[int, bool] = {}
+
+    def first() -> None:
+        storage.insert_events("b", [at(0, 1, {"n": 0})])
+        leading.set()
+        assert gate.wait(10)
+
+    def write(n: int) -> None:
+        size = 40_000 if n == 3 else 10  # the third follower needs far more than the cap
+        storage.insert_events(
+            "b", [at(n + i / 1000, 0, {"n": n, "pad": "x" * size}) for i in range(10)]
+        )
+
+    def run(n: int) -> None:
+        try:
+            storage.write(first if n == 0 else lambda: write(n))
+            outcomes[n] = True
+        except Exception:
+            outcomes[n] = False
+
+    threads = [threading.Thread(target=run, args=(0,))]
+    threads[0].start()
+    assert leading.wait(10)
+    threads += [threading.Thread(target=run, args=(n,)) for n in range(1, 6)]
+    for thread in threads[1:]:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(storage._pending) < 5 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes[3] is False
+    stored = {e.data["n"] for e in storage.get_events("b")}
+    assert stored == {n for n, ok in outcomes.items() if ok}
+    assert storage.integrity_check() == "ok"
+    storage.insert_events("b", [at(100, 1, {"n": 100})])  # still writable afterwards

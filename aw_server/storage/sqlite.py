@@ -235,9 +235,12 @@ class SqliteStorage:
         return pending.outcome()
 
     def _run_batch(self, batch: list[_PendingWrite]) -> None:
-        conn = self._conn()
+        """Run the batch in one transaction; afterwards every write in it has either a result
+        (committed) or an error (not committed), and is marked finished."""
+        conn: sqlite3.Connection | None = None
         alone = len(batch) == 1
         try:
+            conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             self._local.depth = 1
             for pending in batch:
@@ -259,14 +262,17 @@ class SqliteStorage:
                         conn.execute("RELEASE one_write")
             conn.execute("COMMIT")
         except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            self._bucket_rows.clear()
             for pending in batch:
                 if pending.error is None:
                     # not committed, so not acknowledged either; each thread raises its own copy
                     pending.error = copy.copy(exc)
                 pending.result = None
+            self._bucket_rows.clear()
+            if conn is not None and conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    logger.exception("rollback after a failed group commit failed")
         finally:
             self._local.depth = 0
             for pending in batch:
