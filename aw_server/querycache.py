@@ -62,6 +62,7 @@ class QueryCache:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
+        self._by_bucket: dict[str, set[CacheKey]] = {}  # bucket id -> keys of entries reading it
         self._bytes = 0
         self._seq = 0
         self._log: deque[tuple[int, Change]] = deque(maxlen=_CHANGE_LOG)
@@ -96,15 +97,25 @@ class QueryCache:
                     return False  # the log no longer reaches back that far
                 if any(seq > since and entry.affected_by(c) for seq, c in self._log):
                     return False
-            previous = self._entries.pop(key, None)
-            if previous is not None:
-                self._bytes -= len(previous.payload)
+            self._drop(key)
             self._entries[key] = entry
             self._bytes += len(payload)
+            for bucket_id in reads.buckets:
+                self._by_bucket.setdefault(bucket_id, set()).add(key)
             while self._bytes > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self._bytes -= len(evicted.payload)
+                self._drop(next(iter(self._entries)))
             return True
+
+    def _drop(self, key: CacheKey) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        self._bytes -= len(entry.payload)
+        for bucket_id in entry.reads.buckets:
+            keys = self._by_bucket[bucket_id]
+            keys.discard(key)
+            if not keys:
+                del self._by_bucket[bucket_id]
 
     def publish(self, changes: list[Change]) -> None:
         """Drop the entries these committed changes could affect (call after the commit)."""
@@ -114,13 +125,16 @@ class QueryCache:
             for change in changes:
                 self._seq += 1
                 self._log.append((self._seq, change))
-            stale = [
-                key
-                for key, entry in self._entries.items()
-                if any(entry.affected_by(c) for c in changes)
-            ]
+            stale: set[CacheKey] = set()
+            for change in changes:
+                if change.bucket_id is None:
+                    stale.update(self._entries)
+                    break
+                for key in self._by_bucket.get(change.bucket_id, ()):
+                    if self._entries[key].affected_by(change):
+                        stale.add(key)
             for key in stale:
-                self._bytes -= len(self._entries.pop(key).payload)
+                self._drop(key)
 
     def __len__(self) -> int:
         with self._lock:

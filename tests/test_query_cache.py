@@ -60,6 +60,23 @@ def test_the_cache_is_bounded_in_bytes() -> None:
     assert not cache.put(key(), bytes(300), Reads(frozenset(), False), cache.mark())  # too big
 
 
+def test_evicted_and_replaced_entries_leave_no_trace_in_the_bucket_index() -> None:
+    cache = QueryCache(max_bytes=1000)
+    reads = Reads(frozenset({"w"}), False)
+    for n in range(10):
+        cache.put(key(n, n + 1), bytes(200), reads, cache.mark())
+    assert len(cache) == 5  # periods 5..9 kept
+    cache.put(key(9, 10), bytes(100), reads, cache.mark())  # replaced in place
+    assert len(cache) == 5
+    cache.publish([Change("w", 9, 9)])  # touches the periods 8-9 and 9-10 only
+    assert len(cache) == 3 and cache.get(key(9, 10)) is None and cache.get(key(7, 8)) is not None
+    cache.publish([Change("w", 0, 100)])
+    assert len(cache) == 0
+    assert cache.put(key(), b"x", reads, cache.mark())  # and the index works again
+    cache.publish([Change("w", 50, 60)])
+    assert cache.get(key()) is None
+
+
 # -- through the server ---------------------------------------------------------------------
 
 
