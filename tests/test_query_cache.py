@@ -154,6 +154,16 @@ def test_bucket_changes_invalidate_find_bucket_results(api: Api, app: Flask) -> 
     )
     assert named(api, FIND) == 7
 
+    # a bucket's hostname changes which bucket find_bucket picks on that host
+    on_host = ['RETURN = sum_durations(query_bucket(find_bucket("w", "elsewhere")));']
+    r = api.post("query/", {"query": on_host, "timeperiods": [DAY]}, params={"name": "view"})
+    assert r.status_code == 400  # no bucket on that host yet
+    assert api.put("buckets/w-late", {"hostname": "elsewhere"}).status_code == 200
+    assert named(api, on_host) == 60
+    assert api.put("buckets/w-late", {"hostname": "h"}).status_code == 200
+    api.put("buckets/w", {"hostname": "elsewhere"})
+    assert named(api, on_host) == 7
+
 
 def test_unnamed_current_and_failing_queries_are_not_cached(api: Api, app: Flask) -> None:
     cache = cache_of(app)
