@@ -6,6 +6,7 @@ transaction that merges into it, so no insert, replace or delete can leave a sta
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import socket
@@ -22,6 +23,7 @@ from aw_core.heartbeat import heartbeat_merge
 from aw_core.models import Bucket, Event, event_from_api
 from aw_core.query import QueryError, UnknownBucket, gc_paused, parse_timeperiod, run_period
 from aw_core.query import parse as parse_query
+from aw_core.query.ast import Program
 from aw_core.timeutil import parse_datetime, to_us
 from aw_server.errors import BadRequest, BucketNotFound, NotFound
 from aw_server.querycache import Change, QueryCache, Reads
@@ -95,6 +97,13 @@ def _canonical(data: dict[str, Any]) -> bytes:
 def _identity(event: Event) -> tuple[int, int, bytes]:
     """What makes two events the same for import de-duplication: start, end and data."""
     return (event.start_us, event.end_us, _canonical(event.data))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_program(program: str) -> Program:
+    """Parse a query program; clients send the same few programs again and again, and the
+    tree is immutable, so it is kept (a failed parse is not)."""
+    return parse_query(program)
 
 
 def load_device_id(data_dir: Path) -> str:
@@ -392,7 +401,7 @@ class Service:
         program = "\n".join(lines)
         try:
             timeperiods = [parse_timeperiod(p) for p in periods]
-            tree = parse_query(program)
+            tree = _parse_program(program)
             source = StorageDatasource(self.storage)
             now_us = to_us(datetime.now(UTC))
             parts = []
@@ -464,7 +473,7 @@ class StorageDatasource:
     def _buckets(self) -> dict[str, str]:
         self._listed = True
         if self._hostnames is None:
-            self._hostnames = {b.id: b.hostname for b in self.storage.list_buckets()}
+            self._hostnames = self.storage.bucket_hostnames()
         return self._hostnames
 
     def bucket_ids(self) -> list[str]:

@@ -40,6 +40,15 @@ def test_create_get_list_delete_bucket(storage: Storage) -> None:
         storage.delete_bucket("one")
 
 
+def test_bucket_hostnames_in_creation_order(storage: Storage) -> None:
+    assert storage.bucket_hostnames() == {}
+    for bucket_id, host in (("z", "h1"), ("a", "h2"), ("m", "h1")):
+        storage.create_bucket(Bucket(bucket_id, "type", "client", host, T0))
+    assert list(storage.bucket_hostnames().items()) == [("z", "h1"), ("a", "h2"), ("m", "h1")]
+    storage.delete_bucket("a")
+    assert storage.bucket_hostnames() == {"z": "h1", "m": "h1"}
+
+
 def test_update_bucket(storage: Storage) -> None:
     make_bucket(storage)
     storage.update_bucket("b", {"name": "Nice", "data": {"x": [1]}, "hostname": "h2"})

@@ -63,6 +63,10 @@ class Storage(Protocol):
         """All buckets in creation order, with first/last/last_updated filled in."""
         ...
 
+    def bucket_hostnames(self) -> dict[str, str]:
+        """Bucket id -> hostname, in creation order (cheap: no statistics)."""
+        ...
+
     # events
     def insert_events(self, bucket_id: str, events: Sequence[Event]) -> list[Event]:
         """Insert new events (their ids are ignored); return them with their new ids."""

@@ -114,6 +114,10 @@ class MemoryStorage:
         with self._lock:
             return [self._with_stats(b) for b in self._buckets.values()]
 
+    def bucket_hostnames(self) -> dict[str, str]:
+        with self._lock:
+            return {b.id: b.hostname for b in self._buckets.values()}
+
     def _with_stats(self, bucket: Bucket) -> Bucket:
         events = self._events[bucket.id].values()
         if not events:

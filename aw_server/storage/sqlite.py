@@ -413,6 +413,10 @@ class SqliteStorage:
         rows = conn.execute(self._BUCKET_SELECT + " ORDER BY pk").fetchall()
         return [self._with_stats(conn, row[0], row[-1], self._bucket(row[:-1])) for row in rows]
 
+    def bucket_hostnames(self) -> dict[str, str]:
+        rows = self._conn().execute("SELECT bucket_id, hostname FROM buckets ORDER BY pk")
+        return dict(rows.fetchall())
+
     # -- events ------------------------------------------------------------------------------
 
     def insert_events(self, bucket_id: str, events: Sequence[Event]) -> list[Event]:
