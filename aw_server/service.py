@@ -285,7 +285,12 @@ class Service:
             return self.storage.insert_events(bucket_id, [heartbeat.replace(id=None)])[0], None
 
         written, before = self.storage.write(write)
-        self._changed(bucket_id, [written] if before is None else [written, before])
+        if before is None:
+            self._changed(bucket_id, [written])
+        else:
+            # a merge keeps the start and the data and only moves the end: just that part changed
+            change = Change(bucket_id, min(before.end_us, written.end_us), written.end_us)
+            self.query_cache.publish([change])
         return written
 
     # -- export / import ---------------------------------------------------------------------

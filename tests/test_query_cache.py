@@ -175,3 +175,22 @@ def test_unnamed_current_and_failing_queries_are_not_cached(api: Api, app: Flask
     assert len(cache) == 0
     named(api, SUM)
     assert len(cache) == 1
+
+
+def test_a_merged_heartbeat_invalidates_only_the_time_it_adds(api: Api, app: Flask) -> None:
+    cache = cache_of(app)
+    api.create_bucket("w")
+    api.post("buckets/w/events", [ev("2024-01-01T23:59:50Z", 0, {"a": 1})])
+
+    def beat(ts: str) -> None:
+        r = api.post("buckets/w/heartbeat", ev(ts, 0, {"a": 1}), params={"pulsetime": 60})
+        assert r.status_code == 200
+
+    assert named(api, SUM) == 0
+    beat("2024-01-02T00:00:30Z")  # the event now runs past midnight: its last 10 s are in DAY
+    assert named(api, SUM) == 10
+    hits = cache.hits
+    assert named(api, SUM) == 10 and cache.hits == hits + 1
+    beat("2024-01-02T00:01:00Z")  # adds time after DAY only: the cached result stays right
+    assert named(api, SUM) == 10 and cache.hits == hits + 2
+    assert named(api, SUM, NEXT_DAY) == 60
