@@ -498,13 +498,13 @@ class SqliteStorage:
         start_us, end_us = to_us(start), to_us(end)
         # clipped in SQL; the end never before the start
         sql = (
-            "SELECT id, max(start_us, ?), max(min(end_us, ?), start_us, ?), data"
+            "SELECT id, max(start_us, ?), max(min(end_us, ?), start_us, ?), CAST(data AS BLOB)"
             f" FROM events WHERE bucket_pk = ?{clause} {_NEWEST_FIRST}"
         )
         rows = conn.execute(sql, [start_us, end_us, start_us, pk, *params])
         # Equal data decode to one shared dict: titles recur all day, and shared dicts make
         # the transforms' equality checks and the categorize cache cheap.
-        decoded: dict[str, dict[str, Any]] = {}
+        decoded: dict[bytes, dict[str, Any]] = {}  # bytes: no UTF-8 decoding per row
         loads, of_us = orjson.loads, Event.of_us
         events = []
         for event_id, start_i, end_i, raw in rows:
