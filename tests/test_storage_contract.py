@@ -241,6 +241,8 @@ def test_unicode_and_nested_data(storage: Storage) -> None:
     data = {"title": "naïve — 日本語 🎉", "nested": {"list": [1, 2.5, None, True, {"deep": "x"}]}}
     storage.insert_events("bücket-✓", [at(0, 1, data)])
     assert storage.get_events("bücket-✓")[0].data == data
+    clipped = storage.clipped_events("bücket-✓", T0, T0 + timedelta(seconds=10))
+    assert clipped[0].data == data
 
 
 def test_concurrent_inserts_get_unique_ids(storage: Storage) -> None:
