@@ -391,3 +391,35 @@ def test_todays_view_refreshes_itself(site: Site) -> None:
     page.clock.run_for(61_000)
     page.wait_for_selector("[data-testid=active-time][data-seconds='90']")
     assert "Browser" in page.inner_text("[data-testid=apps-list]")
+
+
+def test_a_past_day_shows_new_data_at_once(site: Site, day: datetime) -> None:
+    """The Activity view names its queries, so past days come from the server's cache; a write
+    into that day must still show on the next load."""
+    target = f"/activity?date={day:%Y-%m-%d}"
+    page = site.open(target, "[data-testid=active-time][data-seconds]")
+    before = float(page.get_attribute("[data-testid=active-time]", "data-seconds") or "nan")
+    page.reload()
+    page.wait_for_selector("[data-testid=active-time][data-seconds]")
+    assert float(page.get_attribute("[data-testid=active-time]", "data-seconds") or "nan") == before
+    site.api.post(  # ten minutes at 19:00, after the seeded events, not AFK
+        f"buckets/{AFK}/events",
+        {
+            "timestamp": (day + timedelta(hours=19)).isoformat(),
+            "duration": 600,
+            "data": {"status": "not-afk"},
+        },
+    )
+    site.api.post(
+        f"buckets/{WINDOW}/events",
+        {
+            "timestamp": (day + timedelta(hours=19)).isoformat(),
+            "duration": 600,
+            "data": {"app": "Late", "title": "x"},
+        },
+    )
+    page.reload()
+    page.wait_for_selector("[data-testid=active-time][data-seconds]")
+    after = float(page.get_attribute("[data-testid=active-time]", "data-seconds") or "nan")
+    assert after > before
+    assert "Late" in page.inner_text("[data-testid=apps-list]")

@@ -59,8 +59,8 @@ export async function render(root, params) {
 
   async function load() {
     const [[summary], perSlot] = await Promise.all([
-      query(summaryQuery(b, classes), [period(start, end)]),
-      query(activeTimeQuery(b), slots.map(([s, e]) => period(s, e))),
+      query(summaryQuery(b, classes), [period(start, end)], "dashboard-activity"),
+      query(activeTimeQuery(b), slots.map(([s, e]) => period(s, e)), "dashboard-active-time"),
     ]);
     const active = root.querySelector("[data-testid=active-time]");
     active.textContent = duration(summary.duration);
