@@ -19,20 +19,18 @@ def filter_period_intersect(events: list[Event], filterevents: list[Event]) -> l
     and id of the event it was cut from (events that need no cut are returned as they are).
     """
     events = sorted(events, key=by_timestamp)
-    filters = sorted(filterevents, key=by_timestamp)
+    spans = [
+        (f.start_us, f.start_us + f.duration_us) for f in sorted(filterevents, key=by_timestamp)
+    ]
     result: list[Event] = []
-    append = result.append
-    of_us = Event.of_us
-    n_events, n_filters = len(events), len(filters)
+    append, of_us = result.append, Event.of_us  # the loop runs once per event: keep it lean
+    n_events, n_spans = len(events), len(spans)
     i = j = 0
-    if not n_events or not n_filters:
-        return result
-    event = events[0]
-    s1 = event.start_us
-    e1 = s1 + event.duration_us
-    s2 = filters[0].start_us
-    e2 = s2 + filters[0].duration_us
-    while True:
+    while i < n_events and j < n_spans:
+        event = events[i]
+        s1 = event.start_us
+        e1 = s1 + event.duration_us
+        s2, e2 = spans[j]
         # the intersection of [s1, e1] and [s2, e2] by aw-core's rules, else which side is behind
         if s1 <= s2:
             if e2 <= e1:
@@ -41,24 +39,15 @@ def filter_period_intersect(events: list[Event], filterevents: list[Event]) -> l
                 start, end = s2, e1
             elif s1 == s2:  # a zero-length event at the filter's start counts
                 start, end = s1, e1
-            else:  # event ends before (or as) the filter starts
+            else:  # the event ends before (or as) the filter starts
                 i += 1
-                if i == n_events:
-                    break
-                event = events[i]
-                s1 = event.start_us
-                e1 = s1 + event.duration_us
                 continue
         elif e1 <= e2:
             start, end = s1, e1
         elif s1 < e2:
             start, end = s1, e2
-        else:  # filter ends before (or as) the event starts
+        else:  # the filter ends before (or as) the event starts
             j += 1
-            if j == n_filters:
-                break
-            s2 = filters[j].start_us
-            e2 = s2 + filters[j].duration_us
             continue
         if start == s1 and end == e1 and not start % 1000:
             append(event)  # wholly inside: unchanged
@@ -66,17 +55,8 @@ def filter_period_intersect(events: list[Event], filterevents: list[Event]) -> l
             append(of_us(event.id, start - start % 1000, end - start, event.data))
         if e1 <= e2:
             i += 1
-            if i == n_events:
-                break
-            event = events[i]
-            s1 = event.start_us
-            e1 = s1 + event.duration_us
         else:
             j += 1
-            if j == n_filters:
-                break
-            s2 = filters[j].start_us
-            e2 = s2 + filters[j].duration_us
     return result
 
 
