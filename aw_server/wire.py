@@ -32,8 +32,4 @@ def _default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    if type(value) is list and value and type(value[0]) is Event:
-        # a list of events (inserted events, say): converted here in one pass, which is
-        # cheaper than orjson calling back into Python for each event
-        value = [event_wire(v) if type(v) is Event else v for v in value]
     return orjson.dumps(value, default=_default, option=orjson.OPT_PASSTHROUGH_DATACLASS)

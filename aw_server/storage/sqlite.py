@@ -26,12 +26,7 @@ from playhouse.sqlite_ext import AutoIncrementField
 from aw_core.models import Bucket, Event
 from aw_core.timeutil import EPOCH, from_us, to_us
 from aw_server.errors import BucketNotFound
-from aw_server.storage.base import (
-    BUCKET_FIELDS,
-    MAX_DATA_BYTES,
-    StorageError,
-    check_data_size,
-)
+from aw_server.storage.base import BUCKET_FIELDS, StorageError, check_data_size
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +85,7 @@ def _dumps(data: Any) -> str:
 
 def _event(row: tuple[int, int, int, str]) -> Event:
     event_id, start_us, end_us, data = row
-    return _event_of_us(event_id, start_us, end_us - start_us, orjson.loads(data))
-
-
-_event_of_us = Event.of_us
+    return Event.of_us(event_id, start_us, end_us - start_us, orjson.loads(data))
 
 
 class _PendingWrite:
@@ -425,16 +417,17 @@ class SqliteStorage:
             pk, max_duration = self._bucket_row(conn, bucket_id)
             next_id = self._next_event_id(conn)
             rows, inserted, longest = [], [], 0
-            dumps, sort_keys, of_us = orjson.dumps, orjson.OPT_SORT_KEYS, Event.of_us
-            for event_id, event in enumerate(events, next_id):
-                start_us, duration_us, data = event.start_us, event.duration_us, event.data
-                if duration_us > longest:
-                    longest = duration_us
-                text = dumps(data, option=sort_keys).decode()
-                if len(text) > MAX_DATA_BYTES:
-                    check_data_size(len(text), f"event {event_id - next_id}")
-                rows.append((event_id, pk, start_us, start_us + duration_us, text))
-                inserted.append(of_us(event_id, start_us, duration_us, data))
+            for offset, event in enumerate(events):
+                event_id, start_us, duration_us = (
+                    next_id + offset,
+                    event.start_us,
+                    event.duration_us,
+                )
+                longest = max(longest, duration_us)
+                data = _dumps(event.data)
+                check_data_size(len(data), f"event {offset}")
+                rows.append((event_id, pk, start_us, start_us + duration_us, data))
+                inserted.append(Event.of_us(event_id, start_us, duration_us, event.data))
             conn.executemany(
                 "INSERT INTO events (id, bucket_pk, start_us, end_us, data) VALUES (?, ?, ?, ?, ?)",
                 rows,
