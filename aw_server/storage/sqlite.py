@@ -297,6 +297,20 @@ class SqliteStorage:
             params += [start_us - max_duration, start_us, start_us]
         return clause, params
 
+    @staticmethod
+    def _clipped_columns(start: datetime | None, end: datetime | None) -> tuple[str, list[int]]:
+        """The start and end columns of an event cut to ``[start, end]`` (each bound optional),
+        with their parameters. Rows chosen by _range_clause overlap the range, so a cut end is
+        never before its cut start."""
+        columns, bounds = ["start_us", "end_us"], []
+        if start is not None:
+            columns[0] = "max(start_us, ?)"
+            bounds.append(to_us(start))
+        if end is not None:
+            columns[1] = "min(end_us, ?)"
+            bounds.append(to_us(end))
+        return ", ".join(columns), bounds
+
     def _bucket(self, row: tuple[Any, ...]) -> Bucket:
         _, bucket_id, name, type_, client, hostname, created_us, data = row
         return Bucket(
@@ -488,13 +502,12 @@ class SqliteStorage:
         conn = self._conn()
         pk, max_duration = self._bucket_row(conn, bucket_id)
         clause, params = self._range_clause(max_duration, start, end)
-        start_us, end_us = to_us(start), to_us(end)
-        # clipped in SQL; the end never before the start
+        columns, bounds = self._clipped_columns(start, end)
         sql = (
-            "SELECT id, max(start_us, ?), max(min(end_us, ?), start_us, ?), CAST(data AS BLOB)"
+            f"SELECT id, {columns}, CAST(data AS BLOB)"
             f" FROM events WHERE bucket_pk = ?{clause} {_NEWEST_FIRST}"
         )
-        rows = conn.execute(sql, [start_us, end_us, start_us, pk, *params])
+        rows = conn.execute(sql, [*bounds, pk, *params])
         # Equal data decode to one shared dict: titles recur all day, and shared dicts make
         # the transforms' equality checks and the categorize cache cheap.
         decoded: dict[bytes, dict[str, Any]] = {}  # bytes: no UTF-8 decoding per row
@@ -530,14 +543,8 @@ class SqliteStorage:
         conn = self._conn()
         pk, max_duration = self._bucket_row(conn, bucket_id)  # raises now, not on first next()
         clause, params = self._range_clause(max_duration, start, end)
-        start_sql, end_sql, bounds = "start_us", "end_us", []
-        if start is not None:
-            start_sql = "max(start_us, ?)"
-            bounds.append(to_us(start))
-        if end is not None:
-            end_sql = "min(end_us, ?)"
-            bounds.append(to_us(end))
-        sql = f"SELECT id, {start_sql}, {end_sql}, data FROM events WHERE bucket_pk = ?{clause} {_NEWEST_FIRST}"
+        columns, bounds = self._clipped_columns(start, end)
+        sql = f"SELECT id, {columns}, data FROM events WHERE bucket_pk = ?{clause} {_NEWEST_FIRST}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
