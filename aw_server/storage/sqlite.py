@@ -195,16 +195,25 @@ class SqliteStorage:
             try:
                 yield
             except BaseException:
-                # SQLite rolls back by itself after some errors (a full disk, for one); a second
-                # ROLLBACK would fail and hide the real error.
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                self._bucket_rows.clear()  # it may hold rows this transaction created
+                self._roll_back(conn)
                 raise
             else:
                 conn.execute("COMMIT")
             finally:
                 self._local.depth = 0
+
+    def _roll_back(self, conn: sqlite3.Connection) -> None:
+        """Undo the open transaction after an error, and forget bucket rows it may have made.
+
+        SQLite rolls back by itself after some errors (a full disk, for one); a second ROLLBACK
+        would fail, and its error must not hide the one that is being raised.
+        """
+        self._bucket_rows.clear()
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                logger.exception("rollback failed")
 
     def write(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` (which reads and writes through this storage) in a committed transaction.
@@ -259,12 +268,8 @@ class SqliteStorage:
                     # not committed, so not acknowledged either; each thread raises its own copy
                     pending.error = copy.copy(exc)
                 pending.result = None
-            self._bucket_rows.clear()
-            if conn is not None and conn.in_transaction:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    logger.exception("rollback after a failed group commit failed")
+            if conn is not None:
+                self._roll_back(conn)
         finally:
             self._local.depth = 0
             for pending in batch:
