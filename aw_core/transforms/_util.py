@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from operator import attrgetter
+from typing import Any
 
 from aw_core.models import Event
 
@@ -12,6 +13,27 @@ from aw_core.models import Event
 def copy_event(event: Event) -> Event:
     """A new event with the same fields; the data dict is shared (transforms never mutate it)."""
     return Event.of_us(event.id, event.start_us, event.duration_us, event.data)
+
+
+def map_data(
+    events: list[Event], change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> list[Event]:
+    """Each event with its data replaced by ``change(data)``, computed once per data dict:
+    events that share one dict (as the storage gives them) share the new one too. An event
+    whose data ``change`` returns as it is comes back as it is."""
+    # id of an input dict -> (that dict, kept alive so its id stays unique; the changed dict)
+    seen: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    result = []
+    for event in events:
+        data = event.data
+        known = seen.get(id(data))
+        if known is None:
+            known = seen[id(data)] = (data, change(data))
+        if known[1] is data:
+            result.append(event)
+        else:
+            result.append(Event.of_us(event.id, event.start_us, event.duration_us, known[1]))
+    return result
 
 
 def to_ms(us: int) -> int:

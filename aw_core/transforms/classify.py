@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from aw_core.models import Event
+from aw_core.transforms._util import map_data
 
 UNCATEGORIZED = ["Uncategorized"]
 
@@ -133,18 +134,10 @@ def categorize(events: list[Event], classes: Sequence[tuple[list[str], Rule]]) -
     """
     rules_key = _rules_key(classes)
     local: dict[Hashable, list[str]] = {}
-    # id of an input data dict -> (that dict, kept alive so the id stays unique; its result)
-    by_identity: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
-    of_us = Event.of_us
-    result = []
-    for event in events:
-        data = event.data
-        seen = by_identity.get(id(data))
-        if seen is None:
-            seen = (data, {**data, "$category": list(_category(data, classes, rules_key, local))})
-            by_identity[id(data)] = seen
-        result.append(of_us(event.id, event.start_us, event.duration_us, seen[1]))
-    return result
+    return map_data(
+        events,
+        lambda data: {**data, "$category": list(_category(data, classes, rules_key, local))},
+    )
 
 
 def _category(

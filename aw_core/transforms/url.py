@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from aw_core.models import Event
+from aw_core.transforms._util import map_data
 
 
 def split_url_events(events: list[Event]) -> list[Event]:
@@ -14,19 +15,7 @@ def split_url_events(events: list[Event]) -> list[Event]:
 
     Events that share one data dict (as the storage gives them) share their result's dict too.
     """
-    # id of an input data dict -> (that dict, kept alive so the id stays unique; its result)
-    by_identity: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
-    result = []
-    for event in events:
-        data = event.data
-        seen = by_identity.get(id(data))
-        if seen is None:
-            seen = by_identity[id(data)] = (data, _with_url_parts(data))
-        if seen[1] is data:
-            result.append(event)
-        else:
-            result.append(Event.of_us(event.id, event.start_us, event.duration_us, seen[1]))
-    return result
+    return map_data(events, _with_url_parts)
 
 
 def _with_url_parts(data: dict[str, Any]) -> dict[str, Any]:
