@@ -407,6 +407,8 @@ class Service:
         try:
             timeperiods = [parse_timeperiod(p) for p in periods]
             tree = _parse_program(program)
+            # noted before anything is read: the bucket list, read once, serves every period
+            since = self.query_cache.mark()
             source = StorageDatasource(self.storage)
             now_us = to_us(datetime.now(UTC))
             parts = []
@@ -417,7 +419,6 @@ class Service:
                     cacheable = name is not None and key[3] <= now_us
                     payload = self.query_cache.get(key) if cacheable else None
                     if payload is None:
-                        since = self.query_cache.mark()
                         source.forget_reads()
                         payload = dumps(run_period(tree, start, end, source, name))
                         if cacheable:
