@@ -1,4 +1,4 @@
-"""The seed's watcher example, complete: run `aw-server --testing`, then `python examples/watcher.py`."""
+"""The ActivityWatch documentation's watcher example, complete: run `aw-server --testing`, then `python examples/watcher.py`."""
 
 from datetime import datetime, timezone
 from time import sleep
