@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import Flask
 
 from aw_server.api import buckets, docs, events, export, info, query, serverlog, settings
+from aw_server.embedded import ServerAPI  # the official server's Python API lives at this name
+
+__all__ = ["ServerAPI", "register_api"]
 
 
 def register_api(app: Flask) -> None:
