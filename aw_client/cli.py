@@ -1,13 +1,13 @@
 """``aw-client``: the server from the command line, readable by people and by scripts.
 
-Exit codes: 0 ok, 1 the server refused (4xx/5xx), 2 bad usage or input, 3 server unreachable,
-4 bucket or event not found.
+Errors are one line on stderr; the exit code says which kind (EXIT_CODES, shown in --help).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -17,13 +17,32 @@ from typing import IO, Any
 import orjson
 
 from aw_client.client import ActivityWatchClient
-from aw_client.errors import ClientError, NotFound, ServerError, ServerUnreachable
+from aw_client.errors import (
+    ClientError,
+    NotActivityWatch,
+    NotFound,
+    ServerError,
+    ServerUnreachable,
+)
 from aw_client.queries import DesktopQueryParams, classes_to_rules, full_desktop_query
+from aw_core.categories import default_classes
+from aw_core.config import ConfigError
 from aw_core.log import setup_logging
 from aw_core.models import Event
 from aw_core.timeutil import parse_datetime
 
 EXIT_OK, EXIT_SERVER, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
+EXIT_NOT_ACTIVITYWATCH = 5
+EXIT_CODES = (
+    "Exit codes: 0 ok, 1 the server refused the request, 2 bad usage, input or config file, "
+    "3 server unreachable, 4 bucket or event not found, 5 something other than an "
+    "ActivityWatch server answered."
+)
+
+CLIENT_NAME = "aw-client-cli"
+# Buckets the CLI creates hold whatever JSON the user sends, so their type names no watcher.
+DEFAULT_BUCKET_TYPE = "general"
+BROWSER_TYPE = "web.tab.current"
 
 
 class UsageError(Exception):
@@ -31,6 +50,11 @@ class UsageError(Exception):
 
 
 # -- formatting ---------------------------------------------------------------------------------
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 event``, ``2 events``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def duration_text(seconds: float) -> str:
@@ -183,14 +207,30 @@ def cmd_events(client: ActivityWatchClient, args: argparse.Namespace, out: IO[st
     out.write(table(rows, ["start (local)", "duration", "data"]) + "\n" if rows else "No events.\n")
 
 
-def cmd_heartbeat(client: ActivityWatchClient, args: argparse.Namespace, out: IO[str]) -> None:
+def parse_data(text: str) -> dict[str, Any]:
     try:
-        data = json.loads(args.data)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"DATA_JSON is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise UsageError("DATA_JSON must be a JSON object")
-    event = client.heartbeat(args.bucket, Event(data=data), pulsetime=args.pulsetime)
+    return data
+
+
+def missing_bucket(exc: NotFound, bucket_id: str) -> NotFound:
+    """The 404 of a write to a missing bucket, with the two ways to create it."""
+    hint = f"add --create, or run `aw-client create-bucket {bucket_id}` first"
+    return NotFound(exc.status, f"{exc.message}; {hint}", exc.method, exc.url)
+
+
+def cmd_heartbeat(client: ActivityWatchClient, args: argparse.Namespace, out: IO[str]) -> None:
+    data = parse_data(args.data)
+    if args.create:
+        client.create_bucket(args.bucket, DEFAULT_BUCKET_TYPE)
+    try:
+        event = client.heartbeat(args.bucket, Event(data=data), pulsetime=args.pulsetime)
+    except NotFound as exc:
+        raise missing_bucket(exc, args.bucket) from None
     if args.json:
         emit_json(event, out)
     elif event is not None:
@@ -225,6 +265,18 @@ def cmd_query(client: ActivityWatchClient, args: argparse.Namespace, out: IO[str
     out.write(table(rows, ["duration", "data"]) + "\n" if rows else "No results.\n")
 
 
+def cmd_create_bucket(client: ActivityWatchClient, args: argparse.Namespace, out: IO[str]) -> None:
+    created = client.create_bucket(
+        args.bucket, args.type, client=args.client, hostname=args.hostname
+    )
+    if args.json:
+        emit_json({"id": args.bucket, "created": bool(created)}, out)
+    elif created:
+        out.write(f"Created bucket {args.bucket}\n")
+    else:
+        out.write(f"Bucket {args.bucket} already exists (left unchanged)\n")
+
+
 def find_host_buckets(buckets: dict[str, Any], hostname: str) -> DesktopQueryParams:
     def host_bucket(prefix: str) -> str:
         exact = f"{prefix}_{hostname}"
@@ -237,10 +289,12 @@ def find_host_buckets(buckets: dict[str, Any], hostname: str) -> DesktopQueryPar
             f"no {prefix} bucket for host {hostname!r}; run `aw-client buckets` to see the hosts"
         )
 
+    # By type, as the web UI does: browser buckets are named in many ways, and the extension
+    # often does not know the hostname and sends "unknown".
     browsers = [
-        b
+        str(b)
         for b, meta in buckets.items()
-        if b.startswith("aw-watcher-web") and meta.get("hostname") in (hostname, "unknown")
+        if meta.get("type") == BROWSER_TYPE and meta.get("hostname") in (hostname, "unknown")
     ]
     return DesktopQueryParams(
         bid_window=host_bucket("aw-watcher-window"),
@@ -249,9 +303,16 @@ def find_host_buckets(buckets: dict[str, Any], hostname: str) -> DesktopQueryPar
     )
 
 
+def stored_classes(client: ActivityWatchClient) -> list[dict[str, Any]]:
+    """The category rules the web UI stores in the ``classes`` setting, else the defaults (as
+    the web UI does: a stored list, even an empty one, is the user's choice)."""
+    classes = client.get_setting("classes")  # null when never stored
+    return classes if isinstance(classes, list) else default_classes()
+
+
 def cmd_report(client: ActivityWatchClient, args: argparse.Namespace, out: IO[str]) -> None:
     params = find_host_buckets(client.get_buckets(), args.hostname)
-    params.classes = classes_to_rules(client.get_setting("classes"))
+    params.classes = classes_to_rules(stored_classes(client))
     start, end = time_range(args)
     summary = client.query(full_desktop_query(params, args.limit), [(start, end)])[0]
     if args.json:
@@ -285,17 +346,21 @@ def cmd_report(client: ActivityWatchClient, args: argparse.Namespace, out: IO[st
 
 
 def cmd_export(client: ActivityWatchClient, args: argparse.Namespace, out: IO[str]) -> None:
-    path = f"buckets/{args.bucket}/export" if args.bucket else "export"
-    response = client.session.get(client._url(path), stream=True, timeout=client.timeout)
-    if response.status_code >= 400:
-        error = NotFound if response.status_code == 404 else ServerError
-        raise error(response.status_code, response.json().get("message", ""), "GET", response.url)
+    chunks = client.export_chunks(args.bucket)  # raises before the output file is created
     progress = Progress("Exporting", None)
-    target: IO[bytes] = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
     try:
-        for chunk in response.iter_content(chunk_size=1 << 16):
+        target: IO[bytes] = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    try:
+        for chunk in chunks:
             target.write(chunk)
             progress.advance(len(chunk))
+    except BaseException:
+        if args.output:  # a cut-off export is not valid JSON: leave no file that looks like one
+            target.close()
+            Path(args.output).unlink(missing_ok=True)
+        raise
     finally:
         if args.output:
             target.close()
@@ -312,34 +377,35 @@ def cmd_import(client: ActivityWatchClient, args: argparse.Namespace, out: IO[st
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
     progress = Progress("Importing", size)
-    with handle:
-        response = client.session.post(
-            client._url("import"),
-            data=ProgressReader(handle, size, progress),
-            headers={"Content-Type": "application/json"},
-            timeout=max(client.timeout, 600),
-        )
-    progress.finish()
-    if response.status_code >= 400:
-        raise ServerError(
-            response.status_code,
-            response.json().get("message", response.text),
-            "POST",
-            response.url,
-        )
-    summary = response.json()
+    try:
+        with handle:
+            summary = client.import_file(ProgressReader(handle, size, progress))
+    finally:
+        progress.finish()
     if args.json:
         emit_json(summary, out)
         return
-    for bucket_id, counts in summary.get("buckets", {}).items():
-        state = "created" if counts["created"] else "merged into existing bucket"
-        out.write(
-            f"{bucket_id}: {counts['inserted']} events imported, {counts['skipped']} already there ({state})\n"
-        )
+    buckets = summary.get("buckets", {}) if isinstance(summary, dict) else {}
+    for bucket_id, counts in buckets.items():
+        out.write(f"{bucket_id}: {import_line(counts)}\n")
+
+
+def import_line(counts: dict[str, Any]) -> str:
+    """``3 events imported, 1 already there (created)`` for one bucket of an import."""
+    state = "created" if counts.get("created") else "merged into existing bucket"
+    inserted, skipped = int(counts.get("inserted", 0)), int(counts.get("skipped", 0))
+    return f"{plural(inserted, 'event')} imported, {skipped} already there ({state})"
 
 
 def cmd_delete_bucket(client: ActivityWatchClient, args: argparse.Namespace, out: IO[str]) -> None:
-    client.delete_bucket(args.bucket, force=args.force)
+    try:
+        client.delete_bucket(args.bucket, force=args.force)
+    except ServerError as exc:
+        # the server's message names its query parameter (?force=1); name our flag instead
+        if exc.status == 401 and not args.force:
+            message = "deleting a bucket needs --force unless the server runs in testing mode"
+            raise ServerError(exc.status, message, exc.method, exc.url) from None
+        raise
     if not args.json:
         out.write(f"Deleted bucket {args.bucket}\n")
 
@@ -348,6 +414,7 @@ COMMANDS: dict[str, Callable[[ActivityWatchClient, argparse.Namespace, IO[str]],
     "buckets": cmd_buckets,
     "events": cmd_events,
     "heartbeat": cmd_heartbeat,
+    "create-bucket": cmd_create_bucket,
     "query": cmd_query,
     "report": cmd_report,
     "export": cmd_export,
@@ -356,43 +423,126 @@ COMMANDS: dict[str, Callable[[ActivityWatchClient, argparse.Namespace, IO[str]],
 }
 
 
+def port_number(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {value!r}")
+    return int(value)
+
+
+# The options every command takes, before or after the command name, with their defaults.
+GLOBAL_DEFAULTS: dict[str, Any] = {
+    "host": None,
+    "port": None,
+    "testing": False,
+    "json": False,
+    "verbose": False,
+}
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """Add the global options to the main parser or a command's parser.
+
+    Their defaults are suppressed: a parser that did not see an option leaves the attribute
+    unset instead of overwriting what the other parser read (the command's parser runs after
+    the main one), and parse_args fills in GLOBAL_DEFAULTS at the end.
+    """
+    group = parser.add_argument_group("global options (before or after the command)")
+    group.add_argument(
+        "--host",
+        default=argparse.SUPPRESS,
+        help="server host (default from aw-client.toml, else 127.0.0.1)",
+    )
+    group.add_argument(
+        "--port",
+        type=port_number,
+        default=argparse.SUPPRESS,
+        help="server port (default 5600, 5666 with --testing)",
+    )
+    group.add_argument(
+        "--testing", action="store_true", default=argparse.SUPPRESS, help="use the testing server"
+    )
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="machine-readable JSON output",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log requests and details to stderr",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="aw-client", description="Talk to an ActivityWatch-compatible server."
+        prog="aw-client",
+        description="Talk to an ActivityWatch-compatible server.",
+        epilog=EXIT_CODES,
     )
-    parser.add_argument("--host", help="server host (default from aw-client.toml, else 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="server port (default 5600, 5666 with --testing)")
-    parser.add_argument("--testing", action="store_true", help="use the testing server")
-    parser.add_argument("--json", action="store_true", help="machine-readable JSON output")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("buckets", help="list buckets")
-    events = sub.add_parser("events", help="list a bucket's events, newest first")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        command_parser = sub.add_parser(name, help=help, description=help)
+        add_global_options(command_parser)
+        return command_parser
+
+    command("buckets", "list buckets")
+    events = command("events", "list a bucket's events, newest first")
     events.add_argument("bucket")
     events.add_argument("--limit", type=int, default=20, help="how many (default 20, -1 for all)")
     events.add_argument("--start")
     events.add_argument("--end")
-    heartbeat = sub.add_parser("heartbeat", help="send a heartbeat timestamped now")
+    heartbeat = command("heartbeat", "send a heartbeat timestamped now")
     heartbeat.add_argument("bucket")
     heartbeat.add_argument("data", metavar="DATA_JSON")
-    heartbeat.add_argument("--pulsetime", type=float, default=60.0)
-    query = sub.add_parser("query", help="run a query2 program from a file (or - for stdin)")
+    heartbeat.add_argument(
+        "--pulsetime",
+        type=float,
+        default=60.0,
+        help="merge into the last event if it has the same data and ended at most this many "
+        "seconds ago (default 60)",
+    )
+    heartbeat.add_argument(
+        "--create",
+        action="store_true",
+        help=f"create the bucket if it does not exist (type {DEFAULT_BUCKET_TYPE!r}, client "
+        f"{CLIENT_NAME!r}, this machine's hostname); use create-bucket to choose them",
+    )
+    create = command("create-bucket", "create a bucket (nothing happens if it exists)")
+    create.add_argument("bucket")
+    create.add_argument(
+        "--type",
+        default=DEFAULT_BUCKET_TYPE,
+        help=f"event type, e.g. currentwindow, afkstatus, web.tab.current (default {DEFAULT_BUCKET_TYPE})",
+    )
+    create.add_argument(
+        "--client", default=CLIENT_NAME, help=f"the client it belongs to (default {CLIENT_NAME})"
+    )
+    create.add_argument(
+        "--hostname",
+        default=socket.gethostname(),
+        help="the host it records (default: this machine's hostname; '!local' means the server's)",
+    )
+    query = command("query", "run a query2 program from a file (or - for stdin)")
     query.add_argument("file", metavar="FILE")
     query.add_argument("--start", help="default: today 00:00 local time")
     query.add_argument("--end", help="default: now")
     query.add_argument("--name")
-    report = sub.add_parser("report", help="active time, top apps, titles and categories")
+    report = command("report", "active time, top apps, titles, categories and browser domains")
     report.add_argument("hostname")
     report.add_argument("--start", help="default: today 00:00 local time")
     report.add_argument("--end", help="default: now")
     report.add_argument("--limit", type=int, default=10)
-    export = sub.add_parser("export", help="export all buckets, or one")
+    export = command("export", "export all buckets, or one")
     export.add_argument("bucket", nargs="?")
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
-    imp = sub.add_parser("import", help="import an export file")
+    imp = command("import", "import an export file")
     imp.add_argument("file", metavar="FILE")
-    delete = sub.add_parser("delete-bucket", help="delete a bucket and its events")
+    delete = command("delete-bucket", "delete a bucket and its events")
     delete.add_argument("bucket")
     delete.add_argument(
         "--force", action="store_true", help="required unless the server runs in testing mode"
@@ -400,33 +550,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
+    for name, default in GLOBAL_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    return args
+
+
+def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
+    args = parse_args(argv)
     out = out or sys.stdout
     setup_logging("aw-client", verbose=args.verbose, log_stderr=args.verbose)
-    client = ActivityWatchClient(
-        "aw-client-cli", testing=args.testing, host=args.host, port=args.port
-    )
     try:
+        client = ActivityWatchClient(
+            CLIENT_NAME, testing=args.testing, host=args.host, port=args.port
+        )
         COMMANDS[args.command](client, args, out)
-    except UsageError as exc:
-        print(f"aw-client: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except (UsageError, ConfigError) as exc:
+        return fail(str(exc), EXIT_USAGE)
     except ServerUnreachable as exc:
-        print(f"aw-client: {exc}. Is the server running?", file=sys.stderr)
-        return EXIT_UNREACHABLE
+        return fail(f"{exc}. Is the server running?", EXIT_UNREACHABLE)
+    except NotActivityWatch as exc:
+        return fail(f"{exc.message}; check --host and --port", EXIT_NOT_ACTIVITYWATCH)
     except NotFound as exc:
-        print(f"aw-client: not found: {exc.message}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+        return fail(f"not found: {exc.message}", EXIT_NOT_FOUND)
     except ServerError as exc:
-        print(f"aw-client: the server answered {exc.status}: {exc.message}", file=sys.stderr)
-        return EXIT_SERVER
+        return fail(f"the server answered {exc.status}: {exc.message}", EXIT_SERVER)
     except ClientError as exc:
-        print(f"aw-client: {exc}", file=sys.stderr)
-        return EXIT_SERVER
+        return fail(str(exc), EXIT_SERVER)
     except BrokenPipeError:
         return EXIT_OK
     return EXIT_OK
+
+
+def fail(message: str, code: int) -> int:
+    """Report an error as one line on stderr and return its exit code."""
+    print(f"aw-client: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -3,21 +3,22 @@ persistent queue for heartbeats so nothing is lost when the server is away."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, Protocol, overload
 
 import orjson
 import requests
 
 from aw_client.config import load_client_config
-from aw_client.errors import NotFound, ServerError, ServerUnreachable
+from aw_client.errors import NotActivityWatch, NotFound, ServerError, ServerUnreachable
 from aw_client.queue import RequestQueue
 from aw_core import dirs
 from aw_core.heartbeat import heartbeat_merge
@@ -37,14 +38,31 @@ def _iso(value: datetime) -> str:
     return format_datetime(value)
 
 
-def _error_message(response: requests.Response) -> str:
-    try:
-        body = response.json()
-        if isinstance(body, dict) and isinstance(body.get("message"), str):
-            return body["message"]
-    except ValueError:
-        pass
-    return response.text.strip()[:500] or response.reason or "no message"
+class Readable(Protocol):
+    """A file-like object requests can stream a request body from."""
+
+    def read(self, amount: int = -1) -> bytes: ...
+
+
+def _media_type(response: requests.Response) -> str:
+    """``text/html`` of ``text/html; charset=utf-8``; empty when the header is missing."""
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """A body as one short line: error messages end up on a single terminal line."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _looks_like_html(response: requests.Response) -> bool:
+    return "html" in _media_type(response) or response.text.lstrip().startswith("<")
+
+
+def _snapshot(event: Event) -> Event:
+    """A copy of the caller's event that later changes to it (or to its data) cannot reach:
+    whatever the client keeps past a call must not share objects with the caller."""
+    return Event.of_us(event.id, event.start_us, event.duration_us, copy.deepcopy(event.data))
 
 
 class ActivityWatchClient:
@@ -94,31 +112,83 @@ class ActivityWatchClient:
         return f"{self.server_address}/api/0/{path}"
 
     def _request(
-        self, method: str, path: str, body: Any = _NO_BODY, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = _NO_BODY,
+        params: dict[str, Any] | None = None,
+        *,
+        raw: Readable | None = None,
+        stream: bool = False,
+        timeout: float | None = None,
     ) -> requests.Response:
+        """Send one request; raise ServerUnreachable, or the error the answer stands for."""
         url = self._url(path)
-        kwargs: dict[str, Any] = {"params": params, "timeout": self.timeout}
+        kwargs: dict[str, Any] = {
+            "params": params,
+            "timeout": timeout or self.timeout,
+            "stream": stream,
+        }
         if body is not _NO_BODY:
             kwargs["data"] = orjson.dumps(body)
+        elif raw is not None:
+            kwargs["data"] = raw
+        if body is not _NO_BODY or raw is not None:
             kwargs["headers"] = {"Content-Type": "application/json"}
         try:
             response = self.session.request(method, url, **kwargs)
         except requests.Timeout as exc:
-            raise ServerUnreachable(f"{method} {url} timed out after {self.timeout}s") from exc
+            raise ServerUnreachable(f"{method} {url} timed out after {kwargs['timeout']}s") from exc
         except requests.ConnectionError as exc:
             raise ServerUnreachable(
                 f"cannot connect to the server at {self.server_address}"
             ) from exc
         if response.status_code >= 400:
-            error = NotFound if response.status_code == 404 else ServerError
-            raise error(response.status_code, _error_message(response), method, url)
+            raise self._answer_error(response, method)
         return response
+
+    def _answer_error(self, response: requests.Response, method: str) -> ServerError:
+        """The typed error for a 4xx/5xx answer, with the server's one-line message.
+
+        ActivityWatch servers answer errors with JSON ``{"message": ...}``; an HTML page means
+        something else answered (another web server, a proxy)."""
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            if _looks_like_html(response):
+                return self._not_activitywatch(response, method)
+            message = _one_line(response.text) or response.reason or "no message"
+        else:
+            if isinstance(body, dict) and isinstance(body.get("message"), str):
+                message = body["message"]
+            else:
+                message = _one_line(response.text)
+        error = NotFound if status == 404 else ServerError
+        return error(status, message, method, response.url)
+
+    def _not_activitywatch(self, response: requests.Response, method: str) -> NotActivityWatch:
+        return NotActivityWatch(
+            response.status_code,
+            _media_type(response),
+            method,
+            response.url,
+            self.server_address,
+        )
 
     def _json(
         self, method: str, path: str, body: Any = _NO_BODY, params: dict[str, Any] | None = None
     ) -> Any:
-        response = self._request(method, path, body, params)
-        return response.json() if response.content else None
+        return self._decode(self._request(method, path, body, params), method)
+
+    def _decode(self, response: requests.Response, method: str) -> Any:
+        """The JSON body of a successful answer (None when empty)."""
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:  # requests' JSONDecodeError: HTML or text from some other server
+            raise self._not_activitywatch(response, method) from None
 
     # -- server and buckets --------------------------------------------------------------------
 
@@ -142,14 +212,20 @@ class ActivityWatchClient:
     def get_buckets(self) -> dict[str, dict[str, Any]]:
         return self._json("GET", "buckets/")
 
-    def _bucket_body(self, event_type: str, data: dict[str, Any] | None) -> dict[str, Any]:
+    def _bucket_body(
+        self,
+        event_type: str,
+        data: dict[str, Any] | None,
+        client: str | None,
+        hostname: str | None,
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "client": self.client_name,
-            "hostname": self.client_hostname,
+            "client": client or self.client_name,
+            "hostname": hostname or self.client_hostname,
             "type": event_type,
         }
         if data:
-            body["data"] = data
+            body["data"] = copy.deepcopy(data)
         return body
 
     def create_bucket(
@@ -158,30 +234,37 @@ class ActivityWatchClient:
         event_type: str,
         queued: bool = False,
         data: dict[str, Any] | None = None,
+        *,
+        client: str | None = None,
+        hostname: str | None = None,
     ) -> bool | None:
         """Create the bucket; True if created, False if it existed.
 
-        With ``queued=True`` the bucket is registered with the queue instead: it is created when
-        the server is reachable, and again whenever the server reports it missing.
+        ``client`` and ``hostname`` default to this client's name and the machine's hostname;
+        the hostname ``"!local"`` asks the server to use its own. With ``queued=True`` the bucket
+        is registered with the queue instead: it is created when the server is reachable, and
+        again whenever the server reports it missing.
         """
-        body = self._bucket_body(event_type, data)
+        body = self._bucket_body(event_type, data, client, hostname)
         if queued:
             self._queue_instance().register_bucket(bucket_id, body)
             try:
-                self._request("POST", f"buckets/{bucket_id}", body)
+                self._json("POST", f"buckets/{bucket_id}", body)
             except ServerUnreachable:
                 logger.info(
                     "server unreachable; bucket %s will be created when it is back", bucket_id
                 )
             return None
-        return self._request("POST", f"buckets/{bucket_id}", body).status_code == 200
+        response = self._request("POST", f"buckets/{bucket_id}", body)
+        self._decode(response, "POST")  # an HTML page with 200 is no bucket
+        return response.status_code == 200
 
     def setup_bucket(self, bucket_id: str, event_type: str) -> None:
         """Deprecated alias of ``create_bucket(bucket_id, event_type, queued=True)``."""
         self.create_bucket(bucket_id, event_type, queued=True)
 
     def delete_bucket(self, bucket_id: str, force: bool = False) -> None:
-        self._request("DELETE", f"buckets/{bucket_id}", params={"force": 1} if force else None)
+        self._json("DELETE", f"buckets/{bucket_id}", params={"force": 1} if force else None)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -211,7 +294,7 @@ class ActivityWatchClient:
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> list[Event]:
-        """Events overlapping [start, end), newest first, clipped to the range."""
+        """Events overlapping [start, end] (both bounds inclusive), newest first, clipped."""
         events = self._json(
             "GET", f"buckets/{bucket_id}/events", params=self._range(limit, start, end)
         )
@@ -230,24 +313,68 @@ class ActivityWatchClient:
             )
         )
 
-    def insert_event(self, bucket_id: str, event: Event) -> Event:
-        """Insert one event; returns it with the id the server gave it."""
+    @overload
+    def insert_event(
+        self, bucket_id: str, event: Event, queued: Literal[False] = False
+    ) -> Event: ...
+
+    @overload
+    def insert_event(self, bucket_id: str, event: Event, queued: Literal[True]) -> None: ...
+
+    @overload
+    def insert_event(self, bucket_id: str, event: Event, queued: bool) -> Event | None: ...
+
+    def insert_event(self, bucket_id: str, event: Event, queued: bool = False) -> Event | None:
+        """Insert one event; returns it with the id the server gave it.
+
+        With ``queued=True`` it goes through the persistent queue (see ``insert_events``) and
+        None is returned.
+        """
+        if queued:
+            self.insert_events(bucket_id, [event], queued=True)
+            return None
         return Event.from_json_dict(
             self._json("POST", f"buckets/{bucket_id}/events", event.to_json_dict())
         )
 
-    def insert_events(self, bucket_id: str, events: Sequence[Event]) -> list[Event]:
-        """Insert events in one request (all or nothing); returns them with their ids."""
-        inserted = self._json(
-            "POST", f"buckets/{bucket_id}/events", [e.to_json_dict() for e in events]
-        )
-        return [Event.from_json_dict(e) for e in inserted]
+    @overload
+    def insert_events(
+        self, bucket_id: str, events: Sequence[Event], queued: Literal[False] = False
+    ) -> list[Event]: ...
+
+    @overload
+    def insert_events(
+        self, bucket_id: str, events: Sequence[Event], queued: Literal[True]
+    ) -> None: ...
+
+    @overload
+    def insert_events(
+        self, bucket_id: str, events: Sequence[Event], queued: bool
+    ) -> list[Event] | None: ...
+
+    def insert_events(
+        self, bucket_id: str, events: Sequence[Event], queued: bool = False
+    ) -> list[Event] | None:
+        """Insert events in one request (all or nothing); returns them with their ids.
+
+        With ``queued=True`` the request is written to the persistent queue (the events as they
+        are now) and delivered in the background like queued heartbeats; None is returned. A
+        request whose answer was lost (a timeout) is sent again, so a queued insert can arrive
+        twice; heartbeats cannot, so prefer them for state that continues.
+        """
+        body = [e.to_json_dict() for e in events]
+        path = f"buckets/{bucket_id}/events"
+        if queued:
+            # put() serialises the body at once: the caller may reuse its events right away
+            self._queue_instance().put(bucket_id, path, body)
+            return None
+        return [Event.from_json_dict(e) for e in self._json("POST", path, body)]
 
     send_event = insert_event
     send_events = insert_events
 
     def delete_event(self, bucket_id: str, event_id: int) -> None:
-        self._request("DELETE", f"buckets/{bucket_id}/events/{event_id}")
+        self._json("DELETE", f"buckets/{bucket_id}/events/{event_id}")
 
     # -- heartbeats ----------------------------------------------------------------------------
 
@@ -268,6 +395,9 @@ class ActivityWatchClient:
             path = f"buckets/{bucket_id}/heartbeat?pulsetime={pulsetime}"
             return Event.from_json_dict(self._json("POST", path, event.to_json_dict()))
         interval = commit_interval if commit_interval is not None else self.commit_interval
+        # The pending heartbeat outlives this call, and watchers commonly reuse one Event and
+        # change its timestamp: keep a copy, or the next change would alter what is pending.
+        event = _snapshot(event)
         with self._heartbeat_lock:
             pending = self._last_heartbeat.get(bucket_id)
             if pending is None:
@@ -321,6 +451,37 @@ class ActivityWatchClient:
 
     def export_all(self) -> dict[str, Any]:
         return self._json("GET", "export")
+
+    def export_chunks(
+        self, bucket_id: str | None = None, chunk_size: int = 1 << 16
+    ) -> Iterator[bytes]:
+        """The export document (all buckets, or one) as raw JSON bytes in chunks, so a large
+        database never has to fit in memory. The request is made (and its errors raised)
+        before this returns; a connection lost midway raises ServerUnreachable."""
+        path = f"buckets/{bucket_id}/export" if bucket_id else "export"
+        response = self._request("GET", path, stream=True)
+        if "json" not in _media_type(response):
+            response.close()
+            raise self._not_activitywatch(response, "GET")
+        return self._stream_chunks(response, chunk_size)
+
+    def _stream_chunks(self, response: requests.Response, chunk_size: int) -> Iterator[bytes]:
+        with response:
+            try:
+                yield from response.iter_content(chunk_size=chunk_size)
+            except requests.RequestException as exc:
+                raise ServerUnreachable(
+                    f"the connection to {self.server_address} broke during the transfer"
+                ) from exc
+
+    def import_file(self, handle: Readable, timeout: float | None = None) -> Any:
+        """Import an export document read from a file-like object, streamed rather than loaded
+        into memory; returns the server's summary. ``timeout`` defaults to 10 minutes, as a
+        large import takes a while."""
+        response = self._request(
+            "POST", "import", raw=handle, timeout=timeout or max(self.timeout, 600)
+        )
+        return self._decode(response, "POST")
 
     def export_bucket(self, bucket_id: str) -> dict[str, Any]:
         return self._json("GET", f"buckets/{bucket_id}/export")

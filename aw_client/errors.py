@@ -24,3 +24,16 @@ class ServerError(ClientError):
 
 class NotFound(ServerError):
     """404: the bucket or event does not exist."""
+
+
+class NotActivityWatch(ServerError):
+    """The answer is not one an ActivityWatch server gives (an HTML page, a body that is not
+    JSON): another web server, or a proxy, answers at that address. ``status`` is its HTTP
+    status, which may be a success."""
+
+    def __init__(self, status: int, content_type: str, method: str, url: str, address: str) -> None:
+        what = content_type or "no content type"
+        message = f"{address} did not answer as an ActivityWatch server (HTTP {status}, {what})"
+        super().__init__(status, message, method, url)
+        self.content_type = content_type
+        self.args = (message,)

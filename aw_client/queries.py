@@ -5,6 +5,7 @@ this one accept."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,9 +61,11 @@ def _q(value: Any) -> str:
 
 
 def browser_name(bucket_id: str) -> str | None:
-    """``aw-watcher-web-chrome_host`` -> ``chrome``; None for an unknown browser."""
-    name = bucket_id.removeprefix("aw-watcher-web-").split("_")[0].lower()
-    return name if name in BROWSER_APPS else None
+    """The known browser a bucket id names: ``aw-watcher-web-chrome_host`` and
+    ``aw-watcher-web-firefox`` give ``chrome`` and ``firefox``; None when no word of the id
+    before its host suffix (``_host``) is a known browser."""
+    words = re.split(r"[^a-z0-9]+", bucket_id.split("_")[0].lower())
+    return next((word for word in words if word in BROWSER_APPS), None)
 
 
 def classes_to_rules(classes: Any) -> list[Rule]:
@@ -94,13 +97,16 @@ def canonical_events(params: DesktopQueryParams) -> str:
         "browser_events = [];",
     ]
     for index, bucket in enumerate(params.bid_browsers):
+        lines.append(f"events_{index} = flood(query_bucket({_q(bucket)}));")
         name = browser_name(bucket)
-        if name is None:
-            continue
+        # Tab events count only while their browser's window is focused; for a browser we
+        # cannot name, its window's app name is unknown, so its tabs count for all active time.
+        if name is not None:
+            lines += [
+                f'window_{index} = filter_keyvals(events, "app", {_q(BROWSER_APPS[name])});',
+                f"events_{index} = filter_period_intersect(events_{index}, window_{index});",
+            ]
         lines += [
-            f"events_{index} = flood(query_bucket({_q(bucket)}));",
-            f'window_{index} = filter_keyvals(events, "app", {_q(BROWSER_APPS[name])});',
-            f"events_{index} = filter_period_intersect(events_{index}, window_{index});",
             f"events_{index} = split_url_events(events_{index});",
             f"browser_events = sort_by_timestamp(concat(browser_events, events_{index}));",
         ]

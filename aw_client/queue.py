@@ -2,9 +2,10 @@
 
 Requests are rows of a SQLite file, so nothing queued is lost when the client or the server
 stops. The dispatcher sends the oldest row and deletes it only after a successful response:
-connection errors, timeouts and 5xx keep it and retry with capped exponential backoff; a 404
-for a bucket this client registered re-creates the bucket and retries; any other 4xx drops the
-row with a log line naming the reason.
+connection errors, timeouts, 5xx and answers that do not come from an ActivityWatch server (an
+HTML page) keep it and retry with capped exponential backoff; a 404 for a bucket this client
+registered re-creates the bucket and retries; any other 4xx drops the row with a log line naming
+the reason.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from aw_client.errors import NotFound, ServerError, ServerUnreachable
+from aw_client.errors import NotActivityWatch, NotFound, ServerError, ServerUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,10 @@ class RequestQueue:
             self._send(request.path, request.body)
         except ServerUnreachable as exc:
             logger.debug("server unreachable, keeping %d queued requests: %s", len(self), exc)
+            return False
+        except NotActivityWatch as exc:
+            # the wrong server (or a proxy page) answers: the right one may come back, so keep it
+            logger.warning("keeping %d queued requests: %s", len(self), exc.message)
             return False
         except NotFound as exc:
             try:

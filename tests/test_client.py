@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,9 +16,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
-from aw_client import ActivityWatchClient, Event, NotFound, ServerError, ServerUnreachable
+from aw_client import (
+    ActivityWatchClient,
+    Event,
+    NotActivityWatch,
+    NotFound,
+    ServerError,
+    ServerUnreachable,
+)
 from aw_client.queue import RequestQueue
 from tests.conftest import subprocess_env, write_client_config
 from tests.liveserver import ROOT, ServerProcess, ThreadedServer, free_port
@@ -70,7 +80,7 @@ def test_events_round_trip(client: ActivityWatchClient) -> None:
         (T0 + timedelta(seconds=5), timedelta(seconds=5)),
     ]
     assert client.get_eventcount("b") == 3
-    assert client.get_eventcount("b", start=T0 + timedelta(seconds=25)) == 1
+    assert client.get_eventcount("b", start=T0 + timedelta(seconds=26)) == 1
     client.delete_event("b", one.id)  # type: ignore[arg-type]
     assert client.get_eventcount("b") == 2
     with pytest.raises(ValueError, match="timezone"):
@@ -180,6 +190,166 @@ def test_config_file_and_api_key(isolated_dirs: dict[str, str]) -> None:
         assert ActivityWatchClient("x", testing=True).server_port == 5666
     finally:
         httpd.shutdown()
+
+
+# -- answers that do not come from an ActivityWatch server -----------------------------------
+
+PAGE = b"<!DOCTYPE html>\n<html><head><title>Welcome</title></head>\n<body><h1>It works!</h1>\n<p>Another web server.</p></body></html>\n"
+
+
+@contextlib.contextmanager
+def serve_html(status: int) -> Iterator[int]:
+    """A web server that is not ActivityWatch on a free port: every request gets an HTML page
+    with ``status``. Yields the port."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(PAGE)))
+            self.end_headers()
+            self.wfile.write(PAGE)
+
+        do_GET = do_POST = do_DELETE = answer  # noqa: N815
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize("status", [200, 404, 500])
+def test_html_answers_raise_not_activitywatch(status: int) -> None:
+    with serve_html(status) as port:
+        c = ActivityWatchClient("x", host="127.0.0.1", port=port)
+        calls = [
+            c.get_info,
+            c.get_buckets,
+            lambda: c.get_events("b"),
+            lambda: c.insert_event("b", at(0)),
+            lambda: c.heartbeat("b", at(0), pulsetime=1),
+            lambda: c.export_chunks(),
+            lambda: c.create_bucket("b", "test"),
+            lambda: c.delete_bucket("b", force=True),
+        ]
+        for call in calls:
+            with pytest.raises(NotActivityWatch) as info:
+                call()
+            error = info.value
+            assert error.status == status and error.content_type == "text/html"
+            assert str(error) == (
+                f"http://127.0.0.1:{port} did not answer as an ActivityWatch server "
+                f"(HTTP {status}, text/html)"
+            )
+
+
+def test_text_errors_are_one_line() -> None:
+    """A non-JSON error that is not a page (a proxy's or WSGI server's text) stays a
+    ServerError, as one line."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = b"Bad Gateway\n\nupstream\nclosed the connection\n"
+            self.send_response(502)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        c = ActivityWatchClient("x", host="127.0.0.1", port=httpd.server_address[1])
+        with pytest.raises(ServerError) as info:
+            c.get_buckets()
+        assert not isinstance(info.value, NotActivityWatch)
+        assert info.value.message == "Bad Gateway upstream closed the connection"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_queue_keeps_requests_a_foreign_server_answers(tmp_path: Path) -> None:
+    """While something else answers at the address, queued requests are kept, not dropped."""
+    with serve_html(404) as port:
+        c = ActivityWatchClient("foreign", host="127.0.0.1", port=port, timeout=2)
+        c.heartbeat("b", at(0, a=1), pulsetime=1, queued=True)
+        c.flush()
+        queue = c._queue_instance()
+        assert queue.deliver_one() is False
+        assert len(queue) == 1 and queue.dropped == 0
+        queue.close()
+
+
+# -- the client keeps copies, never the caller's objects -------------------------------------
+
+
+def queued_bodies(client: ActivityWatchClient) -> list[Any]:
+    """What the persistent queue will send, oldest first, read from its SQLite file."""
+    client.flush()
+    with contextlib.closing(sqlite3.connect(client.queue_path())) as db:
+        rows = db.execute("SELECT path, body FROM requests ORDER BY id").fetchall()
+    return [(path, orjson.loads(body)) for path, body in rows]
+
+
+def test_mutating_an_event_after_queueing_changes_nothing() -> None:
+    """Watchers reuse one Event (and one data dict) and change them between calls: what the
+    client keeps for later must be a copy."""
+    c = ActivityWatchClient("copies", host="127.0.0.1", port=free_port())
+    data: dict[str, Any] = {"label": "a", "tags": ["x"]}
+    event = Event(timestamp=T0, data=data)
+    c.heartbeat("hb", event, pulsetime=5, queued=True)  # pending, in memory
+    event.timestamp = T0 + timedelta(seconds=100)
+    event.data["label"] = "changed"
+    data["tags"].append("y")
+    inserted = Event(timestamp=T0, duration=3, data={"n": [1]})
+    c.insert_event("ins", inserted, queued=True)
+    c.insert_events("ins", [inserted], queued=True)
+    inserted.timestamp = T0 + timedelta(hours=1)
+    inserted.data["n"].append(2)
+    assert queued_bodies(c) == [
+        ("buckets/ins/events", [at(0, 3, n=[1]).to_json_dict()]),
+        ("buckets/ins/events", [at(0, 3, n=[1]).to_json_dict()]),
+        ("buckets/hb/heartbeat?pulsetime=5", at(0, label="a", tags=["x"]).to_json_dict()),
+    ]
+    c._queue_instance().close()
+
+
+def test_documented_watcher_example_with_one_reused_event(client: ActivityWatchClient) -> None:
+    """The API reference's watcher example creates one Event and changes its timestamp before
+    each queued heartbeat; the five heartbeats 1 s apart must make one 4 s event. (Explicit
+    timestamps 1 s apart stand in for its sleep(1).)"""
+    bucket_id = "{}_{}".format("test-client-bucket", client.client_hostname)
+    client.create_bucket(bucket_id, event_type="test")
+    with client:
+        heartbeat_data = {"label": "heartbeat"}
+        heartbeat_event = Event(timestamp=T0, data=heartbeat_data)
+        sleeptime = 1
+        for i in range(5):
+            client.heartbeat(bucket_id, heartbeat_event, pulsetime=sleeptime + 1, queued=True)
+            heartbeat_event.timestamp = T0 + timedelta(seconds=(i + 1) * sleeptime)
+    events = client.get_events(bucket_id=bucket_id, limit=10)
+    assert [(e.timestamp, e.duration.total_seconds(), e.data) for e in events] == [
+        (T0, 4.0, {"label": "heartbeat"})
+    ]
+
+
+def test_queued_inserts_are_delivered(client: ActivityWatchClient) -> None:
+    client.create_bucket("ins", "test", queued=True)
+    with client:
+        assert client.insert_event("ins", at(0, 1, n=0), queued=True) is None
+        assert client.insert_events("ins", [at(5, 1, n=1), at(9, 1, n=2)], queued=True) is None
+    assert [e.data["n"] for e in client.get_events("ins")] == [2, 1, 0]
 
 
 # -- queued heartbeats ------------------------------------------------------------------------
