@@ -296,7 +296,7 @@ PATHS: dict[str, Any] = {
         "parameters": [BUCKET_ID],
         "get": {
             "tags": ["events"],
-            "summary": "Events overlapping [start, end), newest first, clipped",
+            "summary": "Events overlapping [start, end], newest first, clipped",
             "parameters": [
                 {
                     "name": "limit",
@@ -328,7 +328,7 @@ PATHS: dict[str, Any] = {
         "parameters": [BUCKET_ID],
         "get": {
             "tags": ["events"],
-            "summary": "How many events overlap [start, end)",
+            "summary": "How many events overlap [start, end]",
             "parameters": RANGE,
             "responses": {**ok({"type": "integer", "minimum": 0}), **errors(400, 404)},
         },

@@ -50,6 +50,8 @@ class _Entry:
     def affected_by(self, change: Change) -> bool:
         if change.bucket_id is None:
             return True
+        # Inclusive at both ends, like the storages' ranges: an event that only touches the
+        # period (ends at its start, starts at its end) is in its result, cut to zero length.
         return (
             change.bucket_id in self.reads.buckets
             and change.start_us <= self.end_us

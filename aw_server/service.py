@@ -217,14 +217,15 @@ class Service:
         end: datetime | None = None,
         limit: int | None = None,
     ) -> Iterator[bytes]:
-        """Events overlapping ``[start, end)``, newest first, clipped to the range, as a JSON
-        array streamed in chunks (never all in memory)."""
+        """Events overlapping ``[start, end]`` (inclusive, see storage.base), newest first,
+        clipped to the range, as a JSON array streamed in chunks (never all in memory)."""
         _check_range(start, end)
         return _json_array(self.storage.events_json(bucket_id, start, end, limit))
 
     def count_events(
         self, bucket_id: str, start: datetime | None = None, end: datetime | None = None
     ) -> int:
+        """How many events overlap ``[start, end]`` (inclusive, like get_events_json)."""
         _check_range(start, end)
         return self.storage.count_events(bucket_id, start, end)
 

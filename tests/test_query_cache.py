@@ -33,7 +33,12 @@ def test_changes_drop_only_entries_they_overlap() -> None:
     assert cache.get(key(100, 200)) is None
     cache.publish([Change("other", 0, 1000)])  # a bucket no entry read
     assert cache.get(key(0, 100)) == b"a"
-    cache.publish([Change("w", 100, 100)])  # touching the end counts (conservative)
+    cache.publish([Change("w", 100, 100)])  # touching the end counts: ranges are inclusive
+    assert cache.get(key(0, 100)) is None
+    cache.put(key(0, 100), b"a", Reads(frozenset({"w"}), False), cache.mark())
+    cache.publish([Change("w", -50, -1)])  # ends just before the start
+    assert cache.get(key(0, 100)) == b"a"
+    cache.publish([Change("w", -50, 0)])  # ends exactly at the start: in the period too
     assert cache.get(key(0, 100)) is None
     cache.publish([Change(None)])  # the set of buckets changed: everything goes
     assert cache.get(key(200, 300)) is None
@@ -194,3 +199,45 @@ def test_a_merged_heartbeat_invalidates_only_the_time_it_adds(api: Api, app: Fla
     beat("2024-01-02T00:01:00Z")  # adds time after DAY only: the cached result stays right
     assert named(api, SUM) == 10 and cache.hits == hits + 2
     assert named(api, SUM, NEXT_DAY) == 60
+
+
+COUNT = ['RETURN = query_bucket_eventcount("w");']
+
+
+def cached_count(api: Api, app: Flask, period: str = DAY) -> Any:
+    """The named count for the period, asked twice: the second answer comes from the cache."""
+    cache = cache_of(app)
+    first = named(api, COUNT, period)
+    hits = cache.hits
+    assert named(api, COUNT, period) == first and cache.hits == hits + 1
+    return first
+
+
+def test_a_write_exactly_at_a_cached_period_bound_invalidates_it(api: Api, app: Flask) -> None:
+    """Bounds are inclusive, so an event that only touches a period is in its result."""
+    api.create_bucket("w")
+    api.post("buckets/w/events", [ev("2024-01-01T10:00:00Z", 60)])
+    assert cached_count(api, app) == 1
+    api.post("buckets/w/events", [ev("2024-01-02T00:00:00Z", 0)])  # zero-length at the end
+    assert cached_count(api, app) == 2
+    api.post("buckets/w/events", [ev("2024-01-02T00:00:00Z", 90)])  # starts at the end
+    assert cached_count(api, app) == 3
+    api.post("buckets/w/events", [ev("2023-12-31T23:59:00Z", 60)])  # ends at the start
+    assert cached_count(api, app) == 4
+    api.post("buckets/w/events", [ev("2024-01-01T00:00:00Z", 0)])  # zero-length at the start
+    assert cached_count(api, app) == 5
+    api.post("buckets/w/events", [ev("2023-12-31T23:58:00Z", 59)])  # ends a second before
+    assert cached_count(api, app) == 5
+
+
+def test_a_heartbeat_merged_up_to_a_cached_period_start_invalidates_it(
+    api: Api, app: Flask
+) -> None:
+    api.create_bucket("w")
+    api.post("buckets/w/events", [ev("2024-01-01T23:59:00Z", 30, {"a": 1})])
+    assert cached_count(api, app, NEXT_DAY) == 0
+    r = api.post(
+        "buckets/w/heartbeat", ev("2024-01-01T23:59:40Z", 20, {"a": 1}), params={"pulsetime": 60}
+    )
+    assert r.status_code == 200 and r.json()["duration"] == 60  # now ends exactly at midnight
+    assert cached_count(api, app, NEXT_DAY) == 1

@@ -36,7 +36,8 @@ class FakeSource:
     def get_events(self, bucket_id: str, start: datetime, end: datetime) -> list[Event]:
         if bucket_id not in self.buckets:
             raise UnknownBucket(bucket_id)
-        return [e for e in self.buckets[bucket_id][1] if e.timestamp < end and e.end > start]
+        # inclusive at both bounds, like the server's datasource (unclipped: enough here)
+        return [e for e in self.buckets[bucket_id][1] if e.timestamp <= end and e.end >= start]
 
     def count_events(self, bucket_id: str, start: datetime, end: datetime) -> int:
         return len(self.get_events(bucket_id, start, end))
@@ -199,7 +200,7 @@ def test_buckets_and_multiple_periods() -> None:
     source = FakeSource({"b_host": ("host", events), "b_other": ("other", []), "b": ("x", [])})
     periods = [(T0 + timedelta(days=d), T0 + timedelta(days=d + 1)) for d in range(3)]
     counts = run_query('RETURN = query_bucket_eventcount(find_bucket("b_"));', periods, source)
-    assert counts == [24, 24, 0]
+    assert counts == [25, 24, 0]  # bounds are inclusive: the event at hour 24 is in day 0 too
     assert run('RETURN = find_bucket("b");', source) == "b"  # an exact match wins
     assert run('RETURN = find_bucket("b_", "other");', source) == "b_other"
     assert run("RETURN = query_bucket_names();", source) == ["b_host", "b_other", "b"]

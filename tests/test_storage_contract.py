@@ -87,7 +87,7 @@ def test_bucket_stats(storage: Storage) -> None:
     assert bucket.last_updated == T0 + timedelta(seconds=51)  # end of the newest event
 
 
-def test_range_is_half_open_and_unclipped(storage: Storage) -> None:
+def test_range_is_inclusive_and_unclipped(storage: Storage) -> None:
     make_bucket(storage)
     storage.insert_events(
         "b",
@@ -99,13 +99,15 @@ def test_range_is_half_open_and_unclipped(storage: Storage) -> None:
         ],
     )
     got = storage.get_events("b", T0 + timedelta(seconds=10), T0 + timedelta(seconds=20))
-    assert [e.data["n"] for e in got] == ["b"]  # a ends at 10, c starts at 20
+    assert [e.data["n"] for e in got] == ["c", "b", "a"]  # a ends at 10, c starts at 20
     got = storage.get_events("b", T0 + timedelta(seconds=5), T0 + timedelta(seconds=31))
     assert [e.data["n"] for e in got] == ["d", "c", "b", "a"]
     assert got[-1].duration == timedelta(seconds=10)  # unclipped
-    assert storage.count_events("b", T0 + timedelta(seconds=20), T0 + timedelta(seconds=21)) == 1
-    assert storage.count_events("b", None, T0 + timedelta(seconds=10)) == 1
+    assert storage.count_events("b", T0 + timedelta(seconds=20), T0 + timedelta(seconds=21)) == 2
+    assert storage.count_events("b", T0 + timedelta(seconds=21), T0 + timedelta(seconds=29)) == 0
+    assert storage.count_events("b", None, T0 + timedelta(seconds=10)) == 2
     assert storage.count_events("b", T0 + timedelta(seconds=30), None) == 1
+    assert storage.count_events("b", T0 + timedelta(seconds=20), None) == 3
 
 
 def test_clipped_events_cut_to_the_range(storage: Storage) -> None:
@@ -288,7 +290,7 @@ def test_sqlite_schema_and_pragmas(tmp_path: Path) -> None:
     plan = " ".join(
         str(r[-1])
         for r in conn.execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM events WHERE bucket_pk = 1 AND start_us < 5 AND start_us >= 0"
+            "EXPLAIN QUERY PLAN SELECT id FROM events WHERE bucket_pk = 1 AND start_us <= 5 AND start_us >= 0"
             " ORDER BY start_us DESC, end_us DESC, id DESC"
         )
     )

@@ -1,10 +1,12 @@
 """The storage interface shared by the SQLite and memory implementations.
 
-Instants cross this interface as aware UTC datetimes; ranges are half-open ``[start, end)``: an
-event is in range when it starts before ``end`` and ends after ``start`` (a zero-length event
-when it lies in ``[start, end)``). Reads return events unclipped, newest first (greatest start,
-then greatest end, then greatest id). Writes run inside ``atomic()``, which serialises writers and
-commits before returning; nested ``atomic()`` blocks join the outer transaction.
+Instants cross this interface as aware UTC datetimes; ranges are inclusive ``[start, end]``, as
+in both official servers: an event is in range when it starts at or before ``end`` and ends at or
+after ``start``, so one that ends exactly at ``start`` or starts exactly at ``end`` is in it (and
+clipped to zero length). Either bound may be absent. Reads return events unclipped, newest first
+(greatest start, then greatest end, then greatest id). Writes run inside ``atomic()``, which
+serialises writers and commits before returning; nested ``atomic()`` blocks join the outer
+transaction.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ class Storage(Protocol):
 
 
 def in_range(start_us: int, end_us: int, range_start: int | None, range_end: int | None) -> bool:
-    """The half-open overlap rule of this module, on microsecond integers."""
-    if range_end is not None and start_us >= range_end:
+    """The inclusive overlap rule of this module, on microsecond integers."""
+    if range_end is not None and start_us > range_end:
         return False
-    return range_start is None or end_us > range_start or start_us == range_start
+    return range_start is None or end_us >= range_start

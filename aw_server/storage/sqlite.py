@@ -292,21 +292,25 @@ class SqliteStorage:
     def _range_clause(
         self, max_duration: int, start: datetime | None, end: datetime | None
     ) -> tuple[str, list[int]]:
+        """The WHERE terms (after ``bucket_pk = ?``) choosing the events that overlap the
+        inclusive range of base.in_range, with their parameters."""
         clause, params = "", []
         if end is not None:
-            clause += " AND start_us < ?"
+            clause += " AND start_us <= ?"
             params.append(to_us(end))
         if start is not None:
             start_us = to_us(start)
-            clause += " AND start_us >= ? AND (end_us > ? OR start_us = ?)"
-            params += [start_us - max_duration, start_us, start_us]
+            # No event is longer than max_duration, so one that reaches start began at or after
+            # start - max_duration: that lower bound lets the index scan skip older history.
+            clause += " AND start_us >= ? AND end_us >= ?"
+            params += [start_us - max_duration, start_us]
         return clause, params
 
     @staticmethod
     def _clipped_columns(start: datetime | None, end: datetime | None) -> tuple[str, list[int]]:
         """The start and end columns of an event cut to ``[start, end]`` (each bound optional),
         with their parameters. Rows chosen by _range_clause overlap the range, so a cut end is
-        never before its cut start."""
+        never before its cut start (an event that only touches a bound is cut to zero length)."""
         columns, bounds = ["start_us", "end_us"], []
         if start is not None:
             columns[0] = "max(start_us, ?)"
