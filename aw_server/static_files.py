@@ -7,10 +7,14 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, abort, send_from_directory
 from werkzeug.routing import PathConverter
 
+import aw_core
+from aw_core.categories import DEFAULT_CLASSES_FILE
 from aw_server.config import Config
 from aw_server.http import json_response
 
 BUILTIN_STATIC = Path(__file__).parent / "static"
+# The default category rules, one file shared by the dashboard and `aw-client report`.
+CORE_DIR = Path(aw_core.__file__).parent
 
 
 class NonApiPath(PathConverter):
@@ -40,6 +44,10 @@ def register_static(app: Flask, config: Config) -> None:
             abort(404)
         # send_from_directory refuses paths that escape the directory (404).
         return send_from_directory(pages[name], filename)
+
+    @bp.get("/default-classes.json")
+    def default_classes() -> Response:
+        return send_from_directory(CORE_DIR, DEFAULT_CLASSES_FILE)
 
     @bp.get("/<nonapi:filename>")
     def webui_file(filename: str) -> Response:

@@ -82,3 +82,20 @@ def test_builtin_page_without_webui_path(tmp_path: Path) -> None:
         assert status == 200 and "hashchange" in script
     finally:
         srv.stop()
+
+
+def test_default_classes_are_served_from_the_core_package(site: ThreadedServer) -> None:
+    """One file holds the default category rules: the dashboard fetches it (even when another
+    web UI is served at /), and no dashboard script carries a copy of the rules."""
+    import json
+
+    from aw_core.categories import default_classes
+    from aw_server.static_files import BUILTIN_STATIC
+
+    defaults = default_classes()
+    status, text = get(site, "/default-classes.json")
+    assert status == 200 and json.loads(text) == defaults
+    assert defaults and all(isinstance(c["name"], list) and c["rule"]["regex"] for c in defaults)
+    for script in (BUILTIN_STATIC / "js").rglob("*.js"):
+        source = script.read_text(encoding="utf-8")
+        assert not any(c["rule"]["regex"] in source for c in defaults), script.name

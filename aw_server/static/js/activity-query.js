@@ -13,36 +13,34 @@ const BROWSER_APPS = {
 
 const q = (value) => JSON.stringify(value);
 
-export const DEFAULT_CLASSES = [
-  { name: ["Work"], rule: { type: "regex", regex: "Google Docs|libreoffice|ReText" } },
-  { name: ["Work", "Programming"], rule: { type: "regex", regex: "GitHub|Stack Overflow|BitBucket|Gitlab|vim|Spyder|kate|Ghidra|Scite|Code" } },
-  { name: ["Media", "Games"], rule: { type: "regex", regex: "Minecraft|RimWorld" } },
-  { name: ["Media", "Video"], rule: { type: "regex", regex: "YouTube|Plex|VLC" } },
-  { name: ["Media", "Social Media"], rule: { type: "regex", regex: "reddit|Facebook|Twitter|Instagram|devRant", ignore_case: true } },
-  { name: ["Media", "Music"], rule: { type: "regex", regex: "Spotify|Deezer", ignore_case: true } },
-  { name: ["Comms", "IM"], rule: { type: "regex", regex: "Messenger|Telegram|Signal|WhatsApp|Rambox|Slack|Riot|Discord|Nheko" } },
-  { name: ["Comms", "Email"], rule: { type: "regex", regex: "Gmail|Thunderbird|mutt|alpine" } },
-];
-
 // The web UI's classes setting -> categorize rules ([[name path, rule], ...]).
 export function rules(classes) {
   return (classes || []).filter((c) => Array.isArray(c.name) && c.rule && typeof c.rule === "object").map((c) => [c.name, c.rule]);
 }
 
+// Buckets are found by type, as the official web UI does: watchers name their buckets freely.
+const isWindow = (b) => b.type === "currentwindow" && !b.id.startsWith("aw-watcher-android");
+const isAfk = (b) => b.type === "afkstatus";
+const isBrowser = (b) => b.type === "web.tab.current";
+
 export function hosts(buckets) {
-  return [...new Set(Object.values(buckets).filter((b) => b.id.startsWith("aw-watcher-window")).map((b) => b.hostname))].sort();
+  return [...new Set(Object.values(buckets).filter(isWindow).map((b) => b.hostname))].sort();
 }
 
+// The host's window and AFK buckets (the conventional `<watcher>_<host>` id first) and its browser
+// buckets. Browser extensions often cannot know the hostname and say "unknown": those count for
+// every host, since the query keeps only their time inside this host's browser windows.
 export function hostBuckets(buckets, host) {
-  const list = Object.values(buckets);
-  const find = (prefix) => (list.find((b) => b.id === `${prefix}_${host}`) || list.find((b) => b.id.startsWith(prefix) && b.hostname === host) || {}).id;
-  const browsers = list.filter((b) => b.id.startsWith("aw-watcher-web") && (b.hostname === host || b.hostname === "unknown")).map((b) => b.id);
-  return { window: find("aw-watcher-window"), afk: find("aw-watcher-afk"), browsers };
+  const list = Object.values(buckets).sort((a, b) => a.id.localeCompare(b.id));
+  const find = (test, prefix) => (list.find((b) => test(b) && b.id === `${prefix}_${host}`) || list.find((b) => test(b) && b.hostname === host) || {}).id;
+  const browsers = list.filter((b) => isBrowser(b) && (b.hostname === host || b.hostname === "unknown")).map((b) => b.id);
+  return { window: find(isWindow, "aw-watcher-window"), afk: find(isAfk, "aw-watcher-afk"), browsers };
 }
 
+// The browser a web bucket watches, from its id (`aw-watcher-web-firefox_laptop`, `aw-watcher-web-chrome`).
 function browserName(bucketId) {
-  const name = bucketId.replace(/^aw-watcher-web-/, "").split("_")[0].toLowerCase();
-  return BROWSER_APPS[name] ? name : null;
+  const words = bucketId.toLowerCase().split(/[^a-z]+/);
+  return Object.keys(BROWSER_APPS).find((name) => words.includes(name)) || null;
 }
 
 function canonical(b, classes) {
@@ -94,4 +92,10 @@ export function activeTimeQuery(b) {
   }
   lines.push("RETURN = sum_durations(events);");
   return lines;
+}
+
+// How many window events the period holds and their length before the AFK filter: what a page
+// needs to explain a total of zero.
+export function windowFactsQuery(b) {
+  return [`RETURN = {"count": query_bucket_eventcount(${q(b.window)}), "recorded": sum_durations(query_bucket(${q(b.window)}))};`];
 }

@@ -50,3 +50,22 @@ export async function settings() {
     classes: Array.isArray(values.classes) ? values.classes : null,
   };
 }
+
+// The built-in category rules, shared with `aw-client report` (aw_core/default_classes.json).
+// Fetched at most once per page load: they only change with the server.
+let defaults = null;
+export function defaultClasses() {
+  if (!defaults) {
+    defaults = fetch("/default-classes.json").then(async (response) => {
+      if (!response.ok) throw new ApiError(`Cannot load the default categories (HTTP ${response.status})`, response.status);
+      return response.json();
+    });
+    defaults.catch(() => { defaults = null; }); // a failed load is tried again next time
+  }
+  return defaults;
+}
+
+// The user's category rules, else the defaults.
+export async function categoryClasses(prefs) {
+  return prefs.classes || defaultClasses();
+}

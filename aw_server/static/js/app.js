@@ -1,5 +1,6 @@
-// The shell: hash routing, the error banner, the theme. Pages live in ./pages/.
-import { ApiError, settings } from "./api.js";
+// The shell: hash routing to the pages in ./pages/ (their shared helpers live in ./ui.js).
+import { settings } from "./api.js";
+import { applyTheme, showError } from "./ui.js";
 import * as activity from "./pages/activity.js";
 import * as timeline from "./pages/timeline.js";
 import * as buckets from "./pages/buckets.js";
@@ -18,31 +19,10 @@ const routes = [
 
 let cleanup = null;
 
-export function showError(error) {
-  const banner = document.getElementById("error");
-  if (!error) {
-    banner.hidden = true;
-    banner.textContent = "";
-    return;
-  }
-  banner.textContent = error instanceof ApiError && error.status ? `Server error ${error.status}: ${error.message}` : String(error.message || error);
-  banner.hidden = false;
-}
-
-export function applyTheme(theme) {
-  document.documentElement.dataset.theme = theme || "system";
-  localStorage.setItem("aw-theme", theme || "system");
-}
-
 function parseHash() {
   const hash = location.hash.replace(/^#/, "") || "/activity";
   const [path, search = ""] = hash.split("?");
   return { path, params: new URLSearchParams(search) };
-}
-
-export function navigate(path, params = {}) {
-  const search = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "")).toString();
-  location.hash = `#${path}${search ? "?" + search : ""}`;
 }
 
 async function route() {

@@ -1,5 +1,6 @@
 // SVG charts drawn by hand. Every chart keeps its numbers available as text.
-import { duration, esc, colorFor } from "./util.js";
+import { duration, esc } from "./util.js";
+import { colorFor } from "./colors.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -51,35 +52,46 @@ export function columnChart(container, values, { title }) {
 }
 
 // Lanes of events on a shared time axis, with zoom (wheel, +/- keys, buttons) and pan (drag, arrows).
+// Drawn in real pixels at the container's width (redrawn when it changes), each lane's label
+// above its bar, so text keeps its size and the time axis gets the full width on a phone.
 export function timeline(container, lanes, { start, end, onEvent }) {
   const state = { from: start.getTime(), to: end.getTime() };
   const full = [start.getTime(), end.getTime()];
-  const laneHeight = 26, labelWidth = 180, axisHeight = 22, width = 1000;
-  const height = axisHeight + lanes.length * laneHeight + 6;
-  container.innerHTML = `<svg viewBox="0 0 ${width} ${height}" role="application" aria-label="Timeline; arrow keys pan, plus and minus zoom" tabindex="0"></svg>`;
+  const pad = 6, axisHeight = 22, labelHeight = 16, barHeight = 20, laneGap = 8;
+  const laneHeight = labelHeight + barHeight + laneGap;
+  const height = axisHeight + lanes.length * laneHeight;
+  container.innerHTML = `<svg width="100%" height="${height}" role="application" aria-label="Timeline; arrow keys pan, plus and minus zoom" tabindex="0"></svg>`;
   const svg = container.querySelector("svg");
+  let width = 0;
+  const plotWidth = () => Math.max(width - 2 * pad, 1);
 
   function render() {
+    width = svg.getBoundingClientRect().width || 1000;
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     const span = state.to - state.from;
-    const x = (t) => labelWidth + ((t - state.from) / span) * (width - labelWidth - 6);
+    const x = (t) => pad + ((t - state.from) / span) * plotWidth();
     let out = "";
-    const step = niceStep(span);
+    const step = niceStep(span, Math.max(2, Math.floor(plotWidth() / 70)));
     for (let t = Math.ceil(state.from / step) * step; t <= state.to; t += step) {
       const d = new Date(t);
+      const anchor = x(t) < 20 ? "start" : x(t) > width - 20 ? "end" : "middle";
       out += `<line x1="${x(t)}" x2="${x(t)}" y1="${axisHeight - 4}" y2="${height}" stroke="var(--border)"></line>
-        <text class="axis" x="${x(t)}" y="${axisHeight - 8}" text-anchor="middle">${label(d, step)}</text>`;
+        <text class="axis" x="${x(t)}" y="${axisHeight - 8}" text-anchor="${anchor}">${label(d, step)}</text>`;
     }
+    const maxChars = Math.max(8, Math.floor(plotWidth() / 7.5));
     lanes.forEach((lane, i) => {
       const y = axisHeight + i * laneHeight;
-      out += `<rect class="lane-bg" x="${labelWidth}" y="${y + 3}" width="${width - labelWidth - 6}" height="${laneHeight - 6}" rx="3"></rect>
-        <text class="lane-label" x="4" y="${y + laneHeight / 2 + 4}">${esc(lane.id.length > 26 ? lane.id.slice(0, 25) + "…" : lane.id)}</text>`;
+      const barY = y + labelHeight;
+      const shown = lane.id.length > maxChars ? lane.id.slice(0, maxChars - 1) + "…" : lane.id;
+      out += `<g><title>${esc(lane.id)}</title><text class="lane-label" x="${pad}" y="${barY - 4}">${esc(shown)}</text></g>
+        <rect class="lane-bg" x="${pad}" y="${barY}" width="${plotWidth()}" height="${barHeight}" rx="3"></rect>`;
       const focusable = lane.events.length <= 400;
       lane.events.forEach((e, j) => {
         const s = Math.max(e.start, state.from), f = Math.min(e.end, state.to);
         if (f < state.from || s > state.to) return;
         const w = Math.max(x(f) - x(s), 1);
         const key = e.data.app || e.data.status || e.data.$domain || e.data.url || e.data.title || "";
-        out += `<rect class="event" data-lane="${i}" data-index="${j}" x="${x(s)}" y="${y + 4}" width="${w}" height="${laneHeight - 8}"
+        out += `<rect class="event" data-lane="${i}" data-index="${j}" x="${x(s)}" y="${barY + 2}" width="${w}" height="${barHeight - 4}"
           fill="${colorFor(key)}" ${focusable ? 'tabindex="0"' : ""}></rect>`;
       });
     });
@@ -102,8 +114,7 @@ export function timeline(container, lanes, { start, end, onEvent }) {
     render();
   }
   const timeAt = (clientX) => {
-    const box = svg.getBoundingClientRect();
-    const ratio = ((clientX - box.left) / box.width * width - labelWidth) / (width - labelWidth - 6);
+    const ratio = (clientX - svg.getBoundingClientRect().left - pad) / plotWidth();
     return state.from + Math.min(Math.max(ratio, 0), 1) * (state.to - state.from);
   };
 
@@ -116,9 +127,8 @@ export function timeline(container, lanes, { start, end, onEvent }) {
   svg.addEventListener("pointerdown", (ev) => { drag = { x: ev.clientX, from: state.from, to: state.to }; svg.setPointerCapture(ev.pointerId); });
   svg.addEventListener("pointermove", (ev) => {
     if (!drag) return;
-    const box = svg.getBoundingClientRect();
-    const shift = -((ev.clientX - drag.x) / box.width) * (width / (width - labelWidth)) * (drag.to - drag.from);
     const span = drag.to - drag.from;
+    const shift = -((ev.clientX - drag.x) / plotWidth()) * span;
     state.from = Math.min(Math.max(drag.from + shift, full[0]), full[1] - span);
     state.to = state.from + span;
     render();
@@ -132,13 +142,17 @@ export function timeline(container, lanes, { start, end, onEvent }) {
   svg.addEventListener("focusin", show);
   svg.addEventListener("mouseout", () => onEvent(null));
   svg.addEventListener("focusout", () => onEvent(null));
+  // Redraw when the width changes (window resize, phone rotation); not for height changes.
+  const resize = new ResizeObserver(() => { if (Math.abs(svg.getBoundingClientRect().width - width) > 0.5) render(); });
+  resize.observe(svg);
   render();
-  return { zoom, pan, reset: () => { state.from = full[0]; state.to = full[1]; render(); } };
+  return { zoom, pan, reset: () => { state.from = full[0]; state.to = full[1]; render(); }, stop: () => resize.disconnect() };
 }
 
-function niceStep(span) {
-  const steps = [60e3, 300e3, 600e3, 900e3, 1800e3, 3600e3, 7200e3, 10800e3, 21600e3];
-  return steps.find((s) => span / s <= 12) || 43200e3;
+// The smallest round step that puts at most `maxTicks` ticks on the axis.
+function niceStep(span, maxTicks) {
+  const steps = [60e3, 300e3, 600e3, 900e3, 1800e3, 3600e3, 7200e3, 10800e3, 21600e3, 43200e3];
+  return steps.find((s) => span / s <= maxTicks) || 86400e3;
 }
 
 function label(d, step) {

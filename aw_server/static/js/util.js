@@ -54,17 +54,11 @@ export function today(startOfDay = "00:00") {
   return localDate(shifted);
 }
 
-export function el(html) {
-  const template = document.createElement("template");
-  template.innerHTML = html.trim();
-  return template.content.firstElementChild;
-}
-
-const PALETTE = ["#2f6fde", "#e8833a", "#3aa35b", "#c94f7c", "#8e6bd6", "#2aa8b8", "#c9a227", "#7a8594", "#d4553f", "#5b8c2a"];
-
-export function colorFor(key, explicit) {
-  if (explicit) return explicit;
-  let hash = 0;
-  for (const ch of String(key)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
-  return PALETTE[hash % PALETTE.length];
+// An event's data as "key: value" lines, which wrap between words at any width (one-line JSON has
+// few places to wrap and breaks mid-word on a phone).
+export function dataLines(data) {
+  const entries = Object.entries(data || {});
+  if (!entries.length) return `<span class="muted">no data</span>`;
+  return entries.map(([key, value]) =>
+    `<div><span class="muted">${esc(key)}:</span> ${esc(typeof value === "string" ? value : JSON.stringify(value))}</div>`).join("");
 }

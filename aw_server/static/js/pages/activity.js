@@ -1,9 +1,10 @@
 // Activity for a day or a week on one host: totals, top lists, categories, a chart of active time.
-import { get, query, settings } from "../api.js";
-import { hosts, hostBuckets, summaryQuery, activeTimeQuery, DEFAULT_CLASSES } from "../activity-query.js";
+import { categoryClasses, get, query, settings } from "../api.js";
+import { hosts, hostBuckets, summaryQuery, activeTimeQuery, windowFactsQuery } from "../activity-query.js";
 import { barList, columnChart } from "../charts.js";
-import { addDays, colorFor, dayRange, duration, esc, localTime, period, today, weekStart } from "../util.js";
-import { navigate, showError } from "../app.js";
+import { categoryColor } from "../colors.js";
+import { addDays, dayRange, duration, esc, localTime, period, today, weekStart } from "../util.js";
+import { navigate, showError } from "../ui.js";
 
 const REFRESH_MS = 60_000;
 
@@ -17,8 +18,7 @@ export async function render(root, params) {
   const view = params.get("view") === "week" ? "week" : "day";
   const host = hostList.includes(params.get("host")) ? params.get("host") : hostList[0];
   const date = /^\d{4}-\d{2}-\d{2}$/.test(params.get("date") || "") ? params.get("date") : today(prefs.startOfDay);
-  const classes = prefs.classes || DEFAULT_CLASSES;
-  const colors = Object.fromEntries(classes.map((c) => [c.name.join(" > "), c.data && c.data.color]));
+  const classes = await categoryClasses(prefs);
 
   const first = view === "week" ? weekStart(date, prefs.startOfWeek) : date;
   const days = view === "week" ? 7 : 1;
@@ -40,7 +40,7 @@ export async function render(root, params) {
     </form>
     <p class="muted" data-testid="range">${esc(start.toLocaleString())} – ${esc(end.toLocaleString())}</p>
     <div class="grid">
-      <section class="panel"><h2>Active time</h2><div class="big" data-testid="active-time">…</div><p class="muted" data-testid="updated"></p></section>
+      <section class="panel"><h2>Active time</h2><div class="big" data-testid="active-time">…</div><p class="muted" data-testid="zero-note" hidden></p><p class="muted" data-testid="updated"></p></section>
       <section class="panel"><h2>Categories</h2><div data-testid="categories">…</div></section>
       <section class="panel wide"><h2>${view === "week" ? "Active time per day" : "Active time per hour"}</h2><div data-testid="chart">…</div></section>
       <section class="panel"><h2>Top applications</h2><div data-testid="apps">…</div></section>
@@ -72,8 +72,9 @@ export async function render(root, params) {
       summary.titles.map((e) => ({ label: `${e.data.title} — ${e.data.app}`, seconds: e.duration })), { testid: "titles-list" });
     root.querySelector("[data-testid=domains]").innerHTML = barList(summary.domains.map(item("$domain")), { testid: "domains-list" });
     root.querySelector("[data-testid=categories]").innerHTML = barList(
-      summary.categories.map((e) => ({ label: e.data.$category.join(" > "), seconds: e.duration })),
-      { testid: "categories-list", color: (i) => colorFor(i.label, colors[i.label]) });
+      summary.categories.map((e) => ({ name: e.data.$category, label: e.data.$category.join(" > "), seconds: e.duration })),
+      { testid: "categories-list", color: (i) => categoryColor(i.name, classes) });
+    await explainZero(root.querySelector("[data-testid=zero-note]"), summary.duration, b, period(start, end));
     columnChart(root.querySelector("[data-testid=chart]"), slots.map(([s, e], i) => ({
       seconds: perSlot[i],
       short: view === "week" ? s.toLocaleDateString(undefined, { weekday: "short" }) : String(s.getHours()).padStart(2, "0"),
@@ -90,14 +91,40 @@ export async function render(root, params) {
   return null;
 }
 
+async function explainZero(note, total, b, range) {
+  const [facts] = total > 0 ? [null] : await query(windowFactsQuery(b), [range]);
+  note.textContent = facts ? zeroNote(facts, Boolean(b.afk)) : "";
+  note.hidden = !note.textContent;
+}
+
+// A total of zero with events present puzzles people: say whether the events have no length
+// (a lone heartbeat) or fall outside the time the AFK watcher reports as active.
+function zeroNote({ count, recorded }, hasAfk) {
+  if (!count) return "";
+  const events = `${count} window event${count === 1 ? "" : "s"}`;
+  if (!recorded) {
+    return `${events}, all of zero length: heartbeats merge into time only when a second one with the same data arrives within pulsetime.`;
+  }
+  return hasAfk ? `${events} (${duration(recorded)}), none of it while the AFK watcher reports you active.` : "";
+}
+
 function emptyState(bucketCount) {
-  const port = location.port || "5600";
+  const bucket = `${location.origin}/api/0/buckets/aw-watcher-window_$(hostname)`;
+  const heartbeat = (when) =>
+    `curl -X POST -H "$J" "$B/heartbeat?pulsetime=120" \\\n  -d '{"timestamp": "'${when}'", "duration": 0, "data": {"app": "Terminal", "title": "hello"}}'`;
+  const commands = [
+    `B=${bucket}`,
+    `J='Content-Type: application/json'`,
+    `curl -X POST -H "$J" "$B" \\\n  -d '{"client": "curl", "type": "currentwindow", "hostname": "'$(hostname)'"}'`,
+    `AGO=$(date -u -d '1 minute ago' +%FT%TZ 2>/dev/null || date -u -v-1M +%FT%TZ)`,
+    heartbeat("$AGO"),
+    heartbeat("$(date -u +%FT%TZ)"),
+  ];
   return `<h1>Activity</h1><div class="empty" data-testid="empty">
-    <p><strong>No window activity yet.</strong> ${bucketCount ? "There are buckets, but none from a window watcher (<code>aw-watcher-window_…</code>)." : "The server has no buckets."}</p>
-    <p>Start ActivityWatch's watchers (<code>aw-watcher-window</code>, <code>aw-watcher-afk</code>) pointed at this server, or send a heartbeat by hand:</p>
-    <pre>curl -X POST -H 'Content-Type: application/json' localhost:${esc(port)}/api/0/buckets/aw-watcher-window_$(hostname) \\
-  -d '{"client": "curl", "type": "currentwindow", "hostname": "'$(hostname)'"}'
-curl -X POST -H 'Content-Type: application/json' "localhost:${esc(port)}/api/0/buckets/aw-watcher-window_$(hostname)/heartbeat?pulsetime=60" \\
-  -d '{"timestamp": "'$(date -u +%FT%TZ)'", "duration": 0, "data": {"app": "Terminal", "title": "hello"}}'</pre>
-    <p>See every bucket on the <a href="#/buckets">Buckets</a> page.</p></div>`;
+    <p><strong>No window activity yet.</strong> ${bucketCount ? "There are buckets, but none from a window watcher (type <code>currentwindow</code>)." : "The server has no buckets."}</p>
+    <p>Start ActivityWatch's watchers (<code>aw-watcher-window</code>, <code>aw-watcher-afk</code>) pointed at this server, or try it by hand:
+    create a window bucket and send two heartbeats a minute apart. They carry the same data and the second comes within
+    <code>pulsetime</code> (120 s) of the first, so the server merges them into one event of a minute.</p>
+    <pre data-testid="empty-commands">${esc(commands.join("\n"))}</pre>
+    <p>Then reload this page. See every bucket on the <a href="#/buckets">Buckets</a> page.</p></div>`;
 }

@@ -1,7 +1,7 @@
 // One bucket: its metadata, its events newest first (paged), delete event, export, delete bucket.
 import { del, get } from "../api.js";
-import { duration, esc } from "../util.js";
-import { navigate, showError } from "../app.js";
+import { dataLines, duration, esc } from "../util.js";
+import { navigate, showError } from "../ui.js";
 
 const PAGE = 50;
 
@@ -19,7 +19,7 @@ export async function render(root, params, bucketId) {
       <button type="button" class="danger" data-testid="delete-bucket">Delete bucket…</button>
     </div></div>
     <h2 style="margin-top:16px">Events, newest first</h2>
-    <div class="panel"><table data-testid="events-table"><thead><tr><th>start</th><th class="num">duration</th><th>data</th><th></th></tr></thead><tbody></tbody></table>
+    <div class="panel"><table class="events" data-testid="events-table"><thead><tr><th>start</th><th class="num">duration</th><th>data</th><th></th></tr></thead><tbody></tbody></table>
     <button type="button" data-testid="more">Load more</button></div>
     <dialog data-testid="confirm"><form method="dialog">
       <p>Delete <strong>${esc(bucket.id)}</strong> and its ${count} events? This cannot be undone.</p>
@@ -32,7 +32,7 @@ export async function render(root, params, bucketId) {
     const table = root.querySelector("[data-testid=events-table] tbody");
     table.innerHTML = events.map((e) => `<tr data-id="${e.id}">
       <td>${esc(new Date(e.timestamp).toLocaleString())}</td><td class="num">${duration(e.duration)}</td>
-      <td><code>${esc(JSON.stringify(e.data))}</code></td>
+      <td class="data">${dataLines(e.data)}</td>
       <td><button type="button" class="danger" data-delete="${e.id}" aria-label="Delete event ${e.id}">Delete</button></td></tr>`).join("")
       || `<tr><td colspan="4" class="muted">No events.</td></tr>`;
     more.hidden = events.length < limit;

@@ -1,20 +1,20 @@
 // All buckets in a table, and import from a file.
 import { api, get } from "../api.js";
 import { esc } from "../util.js";
-import { showError } from "../app.js";
+import { showError } from "../ui.js";
 
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" }) : "—");
 
 export async function render(root) {
   const buckets = Object.values(await get("buckets/"));
   const counts = await Promise.all(buckets.map((b) => get(`buckets/${encodeURIComponent(b.id)}/events/count`)));
   const rows = buckets.map((b, i) => `<tr data-bucket="${esc(b.id)}">
       <td><a href="#/buckets/${encodeURIComponent(b.id)}">${esc(b.id)}</a></td>
-      <td>${esc(b.type)}</td><td class="hide-narrow">${esc(b.client)}</td><td class="hide-narrow">${esc(b.hostname)}</td>
+      <td class="hide-narrow">${esc(b.type)}</td><td class="hide-narrow">${esc(b.client)}</td><td class="hide-narrow">${esc(b.hostname)}</td>
       <td class="num" data-testid="count">${counts[i]}</td>
       <td class="hide-narrow">${esc(when(b.metadata && b.metadata.start))}</td><td>${esc(when(b.metadata && b.metadata.end))}</td></tr>`);
   root.innerHTML = `<h1>Buckets</h1>
-    ${buckets.length ? `<div class="panel"><table data-testid="buckets-table"><thead><tr><th>id</th><th>type</th><th class="hide-narrow">client</th>
+    ${buckets.length ? `<div class="panel"><table data-testid="buckets-table"><thead><tr><th>id</th><th class="hide-narrow">type</th><th class="hide-narrow">client</th>
       <th class="hide-narrow">host</th><th class="num">events</th><th class="hide-narrow">first event</th><th>last event</th></tr></thead>
       <tbody>${rows.join("")}</tbody></table></div>`
       : `<div class="empty" data-testid="empty">No buckets yet. Watchers create their buckets when they start; see the Activity page for a curl example.</div>`}

@@ -1,8 +1,8 @@
 // Write and run query2 programs; results as a table or as JSON; errors with their position.
-import { get, query, settings } from "../api.js";
-import { hosts, hostBuckets, summaryQuery, DEFAULT_CLASSES } from "../activity-query.js";
-import { dayRange, duration, esc, today } from "../util.js";
-import { showError } from "../app.js";
+import { categoryClasses, get, query, settings } from "../api.js";
+import { hosts, hostBuckets, summaryQuery } from "../activity-query.js";
+import { dataLines, dayRange, duration, esc, today } from "../util.js";
+import { showError } from "../ui.js";
 
 const toLocalInput = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 
@@ -10,7 +10,7 @@ export async function render(root) {
   const [buckets, prefs] = await Promise.all([get("buckets/"), settings()]);
   const host = hosts(buckets)[0];
   const program = host
-    ? summaryQuery(hostBuckets(buckets, host), prefs.classes || DEFAULT_CLASSES).join("\n")
+    ? summaryQuery(hostBuckets(buckets, host), await categoryClasses(prefs)).join("\n")
     : 'RETURN = query_bucket_names();';
   const [start, end] = dayRange(today(prefs.startOfDay), prefs.startOfDay);
   root.innerHTML = `<h1>Query</h1>
@@ -65,8 +65,8 @@ const isEvent = (x) => x && typeof x === "object" && "timestamp" in x && "durati
 
 function table(value) {
   if (Array.isArray(value) && value.every(isEvent)) {
-    return `<div class="panel"><p class="muted">${value.length} events</p><table data-testid="result-table"><thead><tr><th>start</th><th class="num">duration</th><th>data</th></tr></thead><tbody>${
-      value.map((e) => `<tr><td>${esc(new Date(e.timestamp).toLocaleString())}</td><td class="num">${duration(e.duration)}</td><td><code>${esc(JSON.stringify(e.data))}</code></td></tr>`).join("")
+    return `<div class="panel"><p class="muted">${value.length} events</p><table class="events" data-testid="result-table"><thead><tr><th>start</th><th class="num">duration</th><th>data</th></tr></thead><tbody>${
+      value.map((e) => `<tr><td>${esc(new Date(e.timestamp).toLocaleString())}</td><td class="num">${duration(e.duration)}</td><td class="data">${dataLines(e.data)}</td></tr>`).join("")
     }</tbody></table></div>`;
   }
   if (value && typeof value === "object" && !Array.isArray(value)) {

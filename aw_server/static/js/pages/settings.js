@@ -1,18 +1,18 @@
 // Category rules (the web UI's "classes" setting), start of day and week, theme.
-import { post, settings } from "../api.js";
-import { DEFAULT_CLASSES } from "../activity-query.js";
+import { categoryClasses, post, settings } from "../api.js";
 import { esc } from "../util.js";
-import { applyTheme, showError } from "../app.js";
+import { applyTheme, showError } from "../ui.js";
 
-const ruleRow = (c, i) => `<tr data-row="${i}">
-  <td><input type="text" name="name" aria-label="Category" value="${esc(c.name.join(" > "))}" placeholder="Work > Programming"></td>
-  <td><input type="text" name="regex" aria-label="Regex" value="${esc(c.rule.regex || "")}" placeholder="GitHub|vim"></td>
-  <td><input type="checkbox" name="ignore_case" aria-label="Ignore case" ${c.rule.ignore_case ? "checked" : ""}></td>
+// A rule's other fields (`data`: its colour and score in the official web UI) ride along unedited.
+const ruleRow = (c, i) => `<tr data-row="${i}" data-extra="${esc(JSON.stringify(c.data || null))}">
+  <td><label><span class="show-narrow field-label">Category</span><input type="text" name="name" aria-label="Category" value="${esc(c.name.join(" > "))}" placeholder="Work > Programming"></label></td>
+  <td><label><span class="show-narrow field-label">Regex</span><input type="text" name="regex" aria-label="Regex" value="${esc(c.rule.regex || "")}" placeholder="GitHub|vim"></label></td>
+  <td><label><input type="checkbox" name="ignore_case" aria-label="Ignore case" ${c.rule.ignore_case ? "checked" : ""}><span class="show-narrow"> ignore case</span></label></td>
   <td><button type="button" data-remove aria-label="Remove rule">Remove</button></td></tr>`;
 
 export async function render(root) {
   const prefs = await settings();
-  const classes = prefs.classes || DEFAULT_CLASSES;
+  const classes = await categoryClasses(prefs);
   root.innerHTML = `<h1>Settings</h1>
     <form data-testid="settings-form">
       <section class="panel"><h2>Categories</h2>
@@ -47,6 +47,7 @@ export async function render(root) {
       id: i + 1,
       name: row.querySelector("[name=name]").value.split(">").map((s) => s.trim()).filter(Boolean),
       rule: { type: "regex", regex: row.querySelector("[name=regex]").value, ignore_case: row.querySelector("[name=ignore_case]").checked },
+      ...(JSON.parse(row.dataset.extra || "null") ? { data: JSON.parse(row.dataset.extra) } : {}),
     })).filter((c) => c.name.length);
     for (const c of newClasses) {
       try { new RegExp(c.rule.regex.replace(/\(\?i\)/g, "")); } catch (error) {

@@ -2,7 +2,7 @@
 import { get, settings } from "../api.js";
 import { timeline } from "../charts.js";
 import { addDays, dayRange, duration, esc, today } from "../util.js";
-import { navigate } from "../app.js";
+import { navigate } from "../ui.js";
 
 const LIMIT = 5000;
 
@@ -54,12 +54,12 @@ export async function render(root, params) {
       tooltip.innerHTML = `<div>${esc(new Date(event.start).toLocaleTimeString())} · ${duration(event.duration)}</div>${rows}`;
       tooltip.hidden = false;
       const box = rect.getBoundingClientRect();
-      tooltip.style.left = `${Math.min(box.left, window.innerWidth - 300)}px`;
+      tooltip.style.left = `${Math.max(8, Math.min(box.left, window.innerWidth - tooltip.offsetWidth - 8))}px`;
       tooltip.style.top = `${box.bottom + 6}px`;
     },
   });
   root.querySelector("[data-zoom=in]").addEventListener("click", () => chart.zoom(0.5));
   root.querySelector("[data-zoom=out]").addEventListener("click", () => chart.zoom(2));
   root.querySelector("[data-zoom=reset]").addEventListener("click", () => chart.reset());
-  return () => { tooltip.hidden = true; };
+  return () => { chart.stop(); tooltip.hidden = true; };
 }
