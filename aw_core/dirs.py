@@ -7,6 +7,7 @@ as the official ActivityWatch components lay them out. Paths are computed on cal
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -39,4 +40,14 @@ def get_cache_dir(module_name: str | None = None, *, create: bool = True) -> str
 
 
 def get_log_dir(module_name: str | None = None, *, create: bool = True) -> str:
-    return _module_dir(platformdirs.user_log_path(APP_NAME), module_name, create)
+    """Where the official components write their logs, so users find ours in the same place.
+
+    On Linux that is ``<cache dir>/log`` (``~/.cache/activitywatch/log/<module>``, honouring
+    ``XDG_CACHE_HOME``): aw-core kept it there when platformdirs moved its log dir to the state
+    dir. Elsewhere it is the platform's log dir (``~/Library/Logs/activitywatch`` on macOS).
+    """
+    if sys.platform.startswith("linux"):
+        base = platformdirs.user_cache_path(APP_NAME) / "log"
+    else:
+        base = platformdirs.user_log_path(APP_NAME)
+    return _module_dir(base, module_name, create)

@@ -13,6 +13,7 @@ from aw_server.security import register_security
 from aw_server.service import Service, load_device_id
 from aw_server.static_files import register_static
 from aw_server.storage import MemoryStorage, SqliteStorage, Storage
+from aw_server.wsgi import ServerMiddleware
 
 
 def open_storage(config: Config) -> Storage:
@@ -46,4 +47,7 @@ def create_app(config: Config | None = None, *, storage: Storage | None = None) 
     register_security(app, config)
     register_api(app)
     register_static(app, config)
+    # Outside Flask: logs every request in one place, and answers JSON for failures that
+    # happen after Flask has built its response (see aw_server/wsgi.py).
+    app.wsgi_app = ServerMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app

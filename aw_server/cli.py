@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
+import socket
 import sys
 from types import FrameType
 
-from waitress.server import create_server
+from flask import Flask
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from aw_core.config import ConfigError
 from aw_core.log import setup_logging
 from aw_server import __version__
 from aw_server.app import create_app
 from aw_server.config import STORAGES, Config, load_config
+from aw_server.lock import DatabaseInUse, ServerLock
 from aw_server.malloc import tune_malloc
 from aw_server.storage import StorageError
 
@@ -66,53 +70,141 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return config
 
 
-def serve(config: Config) -> None:
-    """Serve until SIGINT or SIGTERM; every acknowledged write is already committed."""
-    tune_malloc()  # before any thread starts
-    app = create_app(config)
-    server = create_server(
-        app,
-        host=config.host,
-        port=config.port,
-        threads=config.threads,
-        max_request_body_size=config.max_body_bytes,
-        ident="aw-server",
-        clear_untrusted_proxy_headers=True,
-        # bulk inserts, imports and exports move megabytes: read and write in larger pieces
-        recv_bytes=65536,
-        send_bytes=65536,
-        outbuf_high_watermark=4 * 1024 * 1024,
-        # keep responses (a week's query result is a few MiB) in memory instead of spilling
-        # them to a temporary file past 1 MiB; the watermark above still bounds streaming
-        outbuf_overflow=16 * 1024 * 1024,
-    )
+class CannotListen(Exception):
+    """The address is valid but cannot be bound (port in use, address not on this machine)."""
 
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _stop)
-    # Requests waiting for a free thread are normal under load; waitress would warn on each one.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    port = getattr(server, "effective_port", config.port)
-    logger.info("aw-server %s listening on http://%s:%s", __version__, config.host, port)
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def check_listen_address(host: str, port: int) -> None:
+    """Refuse a host name that does not resolve, before anything is opened."""
     try:
-        server.run()
-    except KeyboardInterrupt:
-        logger.info("shutting down")
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        raise ConfigError(f"cannot listen on host {host!r}: {reason}") from exc
+
+
+def lock_database(config: Config) -> ServerLock | None:
+    """Create the database's directory if needed and take its server lock (None for memory)."""
+    if config.storage != "sqlite":
+        return None
+    dbpath = config.resolved_dbpath().resolve()
+    if not dbpath.parent.is_dir():
+        logger.info("creating the directory %s for the database", dbpath.parent)
+        try:
+            dbpath.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the directory of the database {dbpath}: {exc.strerror}"
+            ) from exc
+    lock = ServerLock(dbpath)
+    try:
+        lock.acquire(config.port)
+    except OSError as exc:
+        raise StorageError(f"cannot create the lock file {lock.path}: {exc.strerror}") from exc
+    return lock
+
+
+def _create_server(app: Flask, config: Config) -> BaseWSGIServer | MultiSocketServer:
+    try:
+        return create_server(
+            app,
+            host=config.host,
+            port=config.port,
+            threads=config.threads,
+            max_request_body_size=config.max_body_bytes,
+            ident="aw-server",
+            clear_untrusted_proxy_headers=True,
+            # bulk inserts, imports and exports move megabytes: read and write in larger pieces
+            recv_bytes=65536,
+            send_bytes=65536,
+            outbuf_high_watermark=4 * 1024 * 1024,
+            # keep responses (a week's query result is a few MiB) in memory instead of spilling
+            # them to a temporary file past 1 MiB; the watermark above still bounds streaming
+            outbuf_overflow=16 * 1024 * 1024,
+        )
+    except ValueError as exc:  # waitress: "Invalid host/port specified."
+        raise ConfigError(f"cannot listen on {_url(config.host, config.port)}: {exc}") from exc
+    except OSError as exc:
+        hint = " (is another server running on that port?)" if exc.errno == errno.EADDRINUSE else ""
+        raise CannotListen(
+            f"cannot listen on {_url(config.host, config.port)}: {exc.strerror}{hint}"
+        ) from exc
+
+
+def _storage_description(config: Config) -> str:
+    if config.storage == "memory":
+        return "memory storage: nothing is kept"
+    return f"database {config.resolved_dbpath().resolve()}"
+
+
+def serve(config: Config) -> None:
+    """Serve until SIGINT or SIGTERM; every acknowledged write is already committed.
+
+    Bad settings are refused before anything is opened; then the database's server lock is
+    taken, so a second server on the same database stops with DatabaseInUse.
+    """
+    config.check_directories()
+    check_listen_address(config.host, config.port)
+    tune_malloc()  # before any thread starts
+    lock = lock_database(config)
+    try:
+        _serve_app(config, lock)
     finally:
-        server.close()
+        if lock is not None:
+            lock.release()
+
+
+def _serve_app(config: Config, lock: ServerLock | None) -> None:
+    app = create_app(config)
+    try:
+        server = _create_server(app, config)
+        port = int(getattr(server, "effective_port", config.port))
+        if lock is not None:
+            lock.record_port(port)
+
+        def _stop(signum: int, frame: FrameType | None) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, _stop)
+        # Requests waiting for a free thread are normal under load; waitress would warn on each.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        logger.info(
+            "aw-server %s serving %s (%s)",
+            __version__,
+            _url(config.host, port),
+            _storage_description(config),
+        )
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            logger.info("shutting down")
+        finally:
+            server.close()
+    finally:
         app.extensions["aw"].storage.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging("aw-server", testing=args.testing, verbose=args.verbose, log_file=True)
+    try:
+        setup_logging("aw-server", testing=args.testing, verbose=args.verbose, log_file=True)
+    except OSError as exc:
+        # an unwritable log dir is no reason not to serve: log to stderr only
+        setup_logging("aw-server", testing=args.testing, verbose=args.verbose)
+        logger.warning("cannot write a log file: %s", exc)
     try:
         config = config_from_args(args)
         serve(config)
-    except (ConfigError, StorageError) as exc:
+    except (ConfigError, StorageError, DatabaseInUse) as exc:
         print(f"aw-server: {exc}", file=sys.stderr)
         return 2
+    except CannotListen as exc:
+        print(f"aw-server: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"aw-server: cannot start: {exc}", file=sys.stderr)
         return 1

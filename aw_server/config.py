@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from aw_core import dirs
-from aw_core.config import ConfigError, load_config_toml
+from aw_core.config import ConfigError, config_file_path, load_config_toml
 
 APP_NAME = "aw-server"
 DEFAULT_PORT = 5600
 DEFAULT_TESTING_PORT = 5666
 STORAGES = ("sqlite", "memory")
 SYNCHRONOUS = ("full", "normal")
+# The top-level tables aw-server.toml may hold; any other is a typo and refused. A feature with
+# its own section adds its name here. ([server.custom_static] is a table inside [server].)
+SECTIONS = ("server", "server-testing")
 
 
 @dataclass
@@ -65,6 +68,23 @@ class Config:
         if self.busy_timeout_ms < 0 or self.max_db_size_mb < 0:
             raise ConfigError("busy_timeout_ms and max_db_size_mb must not be negative")
 
+    def check_directories(self) -> None:
+        """Refuse a web UI or custom page directory that is missing, before serving a bare 404.
+
+        Not part of validate(): it looks at the file system, which only matters when serving.
+        """
+        if self.webui_path is not None:
+            webui = Path(self.webui_path)
+            if not webui.is_dir():
+                raise ConfigError(f"the web UI directory {webui} does not exist")
+            if not (webui / "index.html").is_file():
+                raise ConfigError(f"the web UI directory {webui} has no index.html")
+        for name, path in self.custom_static.items():
+            if not Path(path).is_dir():
+                raise ConfigError(
+                    f"the custom static directory {path} (for {name!r}) does not exist"
+                )
+
 
 def _as_list(value: Any, key: str) -> list[str]:
     if isinstance(value, str):
@@ -103,10 +123,23 @@ def config_from_table(table: dict[str, Any], base: Config) -> Config:
     return config
 
 
+def _check_sections(document: dict[str, Any], path: Path) -> None:
+    """Refuse a top-level table or key that is not a known section (a typo would be ignored)."""
+    for key, value in document.items():
+        if key in SECTIONS:
+            continue
+        what = (
+            f"section [{key}]" if isinstance(value, dict) else f"setting {key!r} outside a section"
+        )
+        raise ConfigError(f"unknown {what} in {path} (known sections: {', '.join(SECTIONS)})")
+
+
 def load_config(testing: bool, path: Path | None = None) -> Config:
     """Defaults overlaid with the ``[server]`` (or ``[server-testing]``) section of the config file."""
     base = Config(testing=testing, port=DEFAULT_TESTING_PORT if testing else DEFAULT_PORT)
+    path = path or config_file_path(APP_NAME)
     document = load_config_toml(APP_NAME, path)
+    _check_sections(document, path)
     section = document.get("server-testing" if testing else "server", {})
     if not isinstance(section, dict):
         raise ConfigError("the [server] section must be a table")

@@ -12,10 +12,13 @@ from typing import Any
 
 import orjson
 import peewee
-from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
 
 logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR_MESSAGE = "internal server error; see the server log"
 
 
 class APIError(Exception):
@@ -96,6 +99,8 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Response | HTTPException:
         if not request.path.startswith("/api"):
             return exc
+        if isinstance(exc, RouteNotFound):
+            exc = _slash_route_method_error(exc)
         status = exc.code or 500
         response = json_error(status, {"message": exc.description or exc.name})
         if status == 405 and exc.get_response().headers.get("Allow"):
@@ -112,4 +117,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.path)
-        return json_error(500, {"message": "internal server error; see the server log"})
+        return json_error(500, {"message": INTERNAL_ERROR_MESSAGE})
+
+
+def _slash_route_method_error(exc: RouteNotFound) -> HTTPException:
+    """405 for a path that misses only its trailing slash, when the slashed route has other methods.
+
+    A route like ``/query/`` with ``strict_slashes=False`` matches ``POST /query``, but werkzeug
+    answers ``GET /query`` with 404 where ``GET /query/`` gets 405: both should say the same.
+    """
+    if request.url_rule is not None or request.path.endswith("/"):
+        return exc
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = adapter.allowed_methods(request.path + "/")
+    return MethodNotAllowed(valid_methods=allowed) if allowed else exc

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import cast
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from flask_cors import CORS
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 OFFICIAL_CHROME_EXTENSION = "chrome-extension://nglaklhklhcoonedhgnpgddginnjdadi"
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CORS_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def is_loopback(host: str) -> bool:
@@ -37,6 +40,33 @@ def _host_name(header: str) -> str:
     if header.startswith("["):
         return header[: header.find("]") + 1] if "]" in header else header
     return header.rsplit(":", 1)[0] if ":" in header else header
+
+
+def _host_and_port(url: str, scheme: str) -> tuple[str, int] | None:
+    """``http://[::1]:5600`` -> ``("::1", 5600)``; None for anything that is not such an origin."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    if parts.scheme != scheme or not parts.hostname or port is None:
+        return None
+    return parts.hostname, port
+
+
+def is_own_origin(origin: str, host_header: str, scheme: str, aliases: Collection[str]) -> bool:
+    """Whether a page with this Origin was served by this server itself.
+
+    That is the origin the ``Host`` header names, or, for a server bound to loopback, any of
+    its loopback names (``aliases``: ``localhost``, ``127.0.0.1``, ``[::1]``, the configured
+    host) with the same port: a page from ``http://localhost:5600`` calling
+    ``http://127.0.0.1:5600`` talks to the same server. Other ports are other programs.
+    """
+    own = _host_and_port(f"{scheme}://{host_header}", scheme)
+    theirs = _host_and_port(origin, scheme)
+    if own is None or theirs is None or own[1] != theirs[1]:
+        return False
+    return theirs[0] == own[0] or theirs[0] in aliases
 
 
 def allowed_origin_patterns(config: Config) -> list[re.Pattern[str]]:
@@ -58,6 +88,13 @@ def register_security(app: Flask, config: Config) -> None:
     patterns = allowed_origin_patterns(config)
     allowed_hosts = set(_LOOPBACK_NAMES) | {config.host.lower()}
     check_host = is_loopback(config.host)
+    # Host names (as urlsplit gives them, without brackets) that are this server's own when it
+    # is bound to loopback; bound elsewhere, only the Host header's own origin counts.
+    own_aliases = {h.strip("[]") for h in allowed_hosts} if check_host else set()
+
+    def own_origin(origin: str) -> bool:
+        return is_own_origin(origin, request.host, request.scheme, own_aliases)
+
     if not check_host:
         logger.warning(
             "listening on %s, which is not a loopback address: anyone who can reach this machine "
@@ -82,7 +119,7 @@ def register_security(app: Flask, config: Config) -> None:
         origin = request.headers.get("Origin")
         if origin is None or request.method not in _UNSAFE_METHODS:
             return
-        if origin == request.host_url.rstrip("/"):
+        if own_origin(origin):
             return
         if any(p.match(origin) for p in patterns):
             return
@@ -91,22 +128,44 @@ def register_security(app: Flask, config: Config) -> None:
     CORS(
         app,
         resources={r"/api/*": {"origins": patterns}},
-        methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        methods=CORS_METHODS,
         supports_credentials=False,
     )
-    _only_for_cross_origin_requests(app)
+    _only_for_cross_origin_requests(app, own_origin)
 
 
-def _only_for_cross_origin_requests(app: Flask) -> None:
+def _allow_own_origin(response: Response, origin: str) -> None:
+    """The CORS headers flask-cors gives an allowed origin, for this server's own origins."""
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.vary.add("Origin")
+    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+        response.headers["Access-Control-Allow-Methods"] = ", ".join(CORS_METHODS)
+        requested = request.headers.get("Access-Control-Request-Headers")
+        if requested:
+            response.headers["Access-Control-Allow-Headers"] = requested
+
+
+def _only_for_cross_origin_requests(app: Flask, own_origin: Callable[[str], bool]) -> None:
     """Run flask-cors's response hook only for requests that carry an Origin header.
 
     Without one there is nothing for CORS to add, and the hook costs tens of microseconds on
-    every heartbeat.
+    every heartbeat. The server's own origins (which flask-cors's fixed list cannot know: they
+    depend on the port) get the same headers here.
     """
     hooks = app.after_request_funcs.setdefault(None, [])
     cors_hook = cast(Callable[[Response], Response], hooks[-1])
 
     def cors_if_origin(response: Response) -> Response:
-        return cors_hook(response) if "Origin" in request.headers else response
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return response
+        response = cors_hook(response)
+        if (
+            "Access-Control-Allow-Origin" not in response.headers
+            and request.path.startswith("/api/")
+            and own_origin(origin)
+        ):
+            _allow_own_origin(response, origin)
+        return response
 
     hooks[-1] = cors_if_origin

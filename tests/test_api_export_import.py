@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -22,7 +24,9 @@ def test_export_all(seeded: Api) -> None:
     r = seeded.get("export")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/json"
-    assert r.headers["Content-Disposition"] == "attachment; filename=aw-buckets-export.json"
+    assert r.headers["Content-Disposition"] == (
+        "attachment; filename=\"aw-buckets-export.json\"; filename*=UTF-8''aw-buckets-export.json"
+    )
     doc = r.json()
     assert set(doc["buckets"]) == {"b1", "b2"}
     b1 = doc["buckets"]["b1"]
@@ -33,8 +37,39 @@ def test_export_all(seeded: Api) -> None:
 
 def test_export_bucket(seeded: Api) -> None:
     r = seeded.get("buckets/b2/export")
-    assert r.headers["Content-Disposition"] == "attachment; filename=aw-bucket-export_b2.json"
+    assert r.headers["Content-Disposition"].startswith(
+        'attachment; filename="aw-bucket-export_b2.json"'
+    )
     assert list(r.json()["buckets"]) == ["b2"]
+
+
+def _disposition_filenames(header: str) -> tuple[str, str]:
+    """(the plain filename= fallback, the name an RFC 5987-aware client reads)."""
+    match = re.fullmatch(
+        r"""attachment; filename="([^"\\;]*)"; filename\*=UTF-8''([\w.~%-]+)""", header
+    )
+    assert match, header
+    return match.group(1), unquote(match.group(2), errors="strict")
+
+
+@pytest.mark.parametrize(
+    ("bucket_id", "fallback"),
+    [
+        ("日本", "aw-bucket-export___.json"),
+        ("café", "aw-bucket-export_cafe.json"),
+        ("a b;c", "aw-bucket-export_a b_c.json"),
+        ('quote"s', "aw-bucket-export_quote_s.json"),
+    ],
+)
+def test_export_bucket_with_any_name(api: Api, bucket_id: str, fallback: str) -> None:
+    """Through waitress, which cannot send a header value outside latin-1 (a plain-text 500)."""
+    assert api.create_bucket(quote(bucket_id, safe="")).status_code == 200
+    r = api.get(f"buckets/{quote(bucket_id, safe='')}/export")
+    assert r.status_code == 200, r.text
+    assert list(r.json()["buckets"]) == [bucket_id]
+    header = r.headers["Content-Disposition"]
+    assert header.isascii()
+    assert _disposition_filenames(header) == (fallback, f"aw-bucket-export_{bucket_id}.json")
 
 
 def test_export_empty(api: Api) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
+import flask
 import pytest
 import requests
 
@@ -49,6 +51,8 @@ def test_log_endpoint_newest_first(api: Api) -> None:
         ("PATCH", "/api/0/buckets/x", 405),
         ("DELETE", "/api/0/info", 405),
         ("GET", "/api/0/query/", 405),
+        ("GET", "/api/0/query", 405),
+        ("PUT", "/api/0/query", 405),
     ],
 )
 def test_errors_are_json(api: Api, method: str, path: str, status: int) -> None:
@@ -129,6 +133,8 @@ def test_configured_host_allowed(tmp_path: Path) -> None:
 
 # -- CORS and Origin ----------------------------------------------------------------------------
 
+BUCKET = {"client": "c", "type": "t", "hostname": "h"}
+
 ALLOWED = [
     "moz-extension://1234-abcd-5678",
     "chrome-extension://nglaklhklhcoonedhgnpgddginnjdadi",
@@ -170,7 +176,7 @@ def test_cors_allowed_origins(cors_api: Api, origin: str) -> None:
         timeout=10,
     )
     assert pre.headers.get("Access-Control-Allow-Origin") == origin
-    r = cors_api.create_bucket("b", headers={"Origin": origin})
+    r = cors_api.post("buckets/b", BUCKET, headers={"Origin": origin})
     assert r.status_code in (200, 304)
 
 
@@ -196,8 +202,66 @@ def test_cors_denied_origins(cors_api: Api, origin: str) -> None:
 
 
 def test_own_origin_may_write(api: Api) -> None:
-    r = api.create_bucket("b", headers={"Origin": api.base})
+    r = api.post("buckets/b", BUCKET, headers={"Origin": api.base})
     assert r.status_code == 200
+
+
+def _own_origins(api: Api) -> list[str]:
+    port = api.base.rsplit(":", 1)[1]
+    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}", f"http://[::1]:{port}"]
+
+
+def test_own_origin_may_read(api: Api) -> None:
+    """A page the server served itself (under any of its loopback names) reads with CORS."""
+    for origin in _own_origins(api):
+        r = api.get("info", headers={"Origin": origin})
+        assert r.headers.get("Access-Control-Allow-Origin") == origin, origin
+        assert "Origin" in r.headers.get("Vary", "")
+        pre = api.session.options(
+            api.url("buckets/b"),
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+            timeout=10,
+        )
+        assert pre.headers.get("Access-Control-Allow-Origin") == origin
+        assert "POST" in pre.headers["Access-Control-Allow-Methods"]
+        assert pre.headers["Access-Control-Allow-Headers"] == "content-type"
+        r = api.post("buckets/b", BUCKET, headers={"Origin": origin})
+        assert r.status_code in (200, 304)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://127.0.0.1:1",  # another program on this machine
+        "http://localhost",
+        "https://127.0.0.1:{port}",  # another scheme is another origin
+        "http://example.com:{port}",
+        "http://127.0.0.1:{port}.evil.example",
+        "null",
+    ],
+)
+def test_other_ports_and_hosts_are_not_own_origins(api: Api, origin: str) -> None:
+    origin = origin.format(port=api.base.rsplit(":", 1)[1])
+    r = api.get("info", headers={"Origin": origin})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    r = api.post("buckets/b", BUCKET, headers={"Origin": origin})
+    assert r.status_code == 403
+
+
+def test_own_origin_when_not_bound_to_loopback(tmp_path: Path) -> None:
+    """Bound to another address, only the origin the Host header names is the server's own."""
+    app = create_app(make_config(tmp_path, host="0.0.0.0"))
+    client = app.test_client()
+    host = {"Host": "192.0.2.7:5600"}
+    r = client.get("/api/0/info", headers={**host, "Origin": "http://192.0.2.7:5600"})
+    assert r.headers.get("Access-Control-Allow-Origin") == "http://192.0.2.7:5600"
+    r = client.get("/api/0/info", headers={**host, "Origin": "http://localhost:5600"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    app.extensions["aw"].storage.close()
 
 
 def test_testing_mode_allows_webui_dev_server(tmp_path: Path) -> None:
@@ -214,3 +278,74 @@ def test_keep_alive(api: Api) -> None:
     for _ in range(3):
         r = session.get(api.url("info"), timeout=10)
         assert r.headers.get("Connection", "").lower() != "close"
+
+
+# -- the query route with and without its trailing slash ----------------------------------------
+
+
+@pytest.mark.parametrize("path", ["query", "query/"])
+def test_query_with_or_without_slash(api: Api, path: str) -> None:
+    r = api.get(path)
+    assert r.status_code == 405 and r.json()["message"]
+    assert {m.strip() for m in r.headers["Allow"].split(",")} == {"POST", "OPTIONS"}
+    body = {"query": ["RETURN = 1;"], "timeperiods": ["2024-01-01/2024-01-02"]}
+    assert api.post(path, body).json() == [1]
+
+
+# -- failures after Flask built its response still answer JSON -----------------------------------
+
+
+@pytest.fixture
+def faulty_api(tmp_path: Path) -> object:
+    """A live waitress server with routes that fail where Flask's error handlers cannot help."""
+    app = create_app(make_config(tmp_path))
+
+    def bad_header() -> object:
+        return flask.Response(b"{}", headers={"X-Name": "日本"})
+
+    def stream_fails_at_once() -> object:
+        def chunks() -> Iterator[bytes]:
+            raise RuntimeError("boom before the first chunk")
+            yield b""  # a generator
+
+        return flask.Response(chunks(), mimetype="application/json")
+
+    def stream_fails_later() -> object:
+        def chunks() -> Iterator[bytes]:
+            yield b'{"partial": '
+            raise RuntimeError("boom after the first chunk")
+
+        return flask.Response(chunks(), mimetype="application/json")
+
+    def stream_empty() -> object:
+        return flask.Response(iter([]), mimetype="application/json")
+
+    app.add_url_rule("/api/0/test/bad-header", view_func=bad_header)
+    app.add_url_rule("/api/0/test/stream-fails", view_func=stream_fails_at_once)
+    app.add_url_rule("/api/0/test/stream-fails-later", view_func=stream_fails_later)
+    app.add_url_rule("/api/0/test/stream-empty", view_func=stream_empty)
+    srv = ThreadedServer(app).start()
+    yield Api(srv.url)
+    srv.stop()
+    app.extensions["aw"].storage.close()
+
+
+@pytest.mark.parametrize("path", ["test/bad-header", "test/stream-fails"])
+def test_late_failures_answer_json_500(faulty_api: Api, path: str) -> None:
+    r = faulty_api.get(path)
+    assert r.status_code == 500
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.json() == {"message": "internal server error; see the server log"}
+    # the connection is still usable afterwards
+    assert faulty_api.get("info").status_code == 200
+
+
+def test_failure_after_the_first_chunk_ends_the_response(faulty_api: Api) -> None:
+    with pytest.raises(requests.exceptions.RequestException):
+        faulty_api.get("test/stream-fails-later").json()
+    assert faulty_api.get("info").status_code == 200
+
+
+def test_empty_streamed_body(faulty_api: Api) -> None:
+    r = faulty_api.get("test/stream-empty")
+    assert r.status_code == 200 and r.content == b""

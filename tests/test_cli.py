@@ -10,6 +10,7 @@ from pathlib import Path
 
 import requests
 
+from aw_server import __version__
 from tests.conftest import JSON, subprocess_env
 from tests.liveserver import ROOT, ServerProcess, free_port
 
@@ -114,13 +115,32 @@ def test_corrupt_database_is_refused_not_overwritten(tmp_path: Path) -> None:
     assert db.read_bytes() == b"garbage" * 1000
 
 
-def test_port_in_use_is_a_clear_error() -> None:
-    server = ServerProcess(["--storage", "memory"], subprocess_env(), free_port()).start()
-    try:
-        result = run_cli("--storage", "memory", "--port", str(server.port))
-        assert result.returncode == 1 and "cannot start" in result.stderr
-    finally:
-        server.stop()
+def test_startup_line_names_the_url_and_database(isolated_dirs: dict[str, str]) -> None:
+    server = ServerProcess([], subprocess_env(), free_port()).start()
+    server.stop()
+    db = Path(isolated_dirs["XDG_DATA_HOME"]) / "activitywatch" / "aw-server" / "aw-server.sqlite"
+    assert (
+        f"aw-server {__version__} serving http://127.0.0.1:{server.port} (database {db.resolve()})"
+        in server.output()
+    )
+    memory = ServerProcess(["--storage", "memory"], subprocess_env(), free_port()).start()
+    memory.stop()
+    assert (
+        f"serving http://127.0.0.1:{memory.port} (memory storage: nothing is kept)"
+        in memory.output()
+    )
+
+
+def test_dbpath_in_a_missing_directory_is_created_and_said(tmp_path: Path) -> None:
+    dbpath = tmp_path / "new" / "dir" / "aw.sqlite"
+    server = ServerProcess(["--dbpath", str(dbpath)], subprocess_env(), free_port()).start()
+    server.stop()
+    assert f"creating the directory {dbpath.parent.resolve()} for the database" in server.output()
+    assert dbpath.is_file()
+    # the second start finds the directory: nothing to say
+    again = ServerProcess(["--dbpath", str(dbpath)], subprocess_env(), free_port()).start()
+    again.stop()
+    assert "creating the directory" not in again.output()
 
 
 def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, request, stream_with_context
 
@@ -11,11 +13,35 @@ from aw_server.http import is_json_request, json_response, parse_json_bytes, ser
 bp = Blueprint("export", __name__)
 
 
+# Characters kept in the plain filename="..." fallback: printable ASCII without the quote,
+# backslash and semicolon a naive parser trips over, the percent sign some browsers decode, and
+# the path separators.
+_UNSAFE_FALLBACK = set('"\\;%/')
+
+
+def _ascii_fallback(filename: str) -> str:
+    """``café`` -> ``cafe``, ``日本`` -> ``__``: a name any client can take literally."""
+    decomposed = unicodedata.normalize("NFKD", filename)
+    without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(
+        c if " " <= c <= "~" and c not in _UNSAFE_FALLBACK else "_" for c in without_accents
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header (RFC 6266) for any name: an ASCII fallback, the exact name in
+    ``filename*`` (RFC 5987). Header values must be latin-1, so the raw name never goes in."""
+    return (
+        f'attachment; filename="{_ascii_fallback(filename)}"; '
+        f"filename*=UTF-8''{quote(filename, safe='')}"
+    )
+
+
 def _attachment(chunks: Iterator[bytes], filename: str) -> Response:
     return Response(
         stream_with_context(chunks),
         mimetype="application/json",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
+        headers={"Content-Disposition": content_disposition(filename)},
     )
 
 
