@@ -533,7 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--end", help="default: now")
     query.add_argument("--name")
     report = command("report", "active time, top apps, titles, categories and browser domains")
-    report.add_argument("hostname")
+    report.add_argument(
+        "hostname", nargs="?", default=socket.gethostname(), help="default: this machine"
+    )
     report.add_argument("--start", help="default: today 00:00 local time")
     report.add_argument("--end", help="default: now")
     report.add_argument("--limit", type=int, default=10)

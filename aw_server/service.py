@@ -230,12 +230,15 @@ class Service:
         return self.storage.count_events(bucket_id, start, end)
 
     def get_event(self, bucket_id: str, event_id: int) -> Event:
-        event = self.storage.get_event(bucket_id, event_id)
+        event = self.storage.get_event(bucket_id, event_id) if _storable_id(event_id) else None
         if event is None:
             raise NotFound(f"There's no event {event_id} in bucket {bucket_id!r}")
         return event
 
     def delete_event(self, bucket_id: str, event_id: int) -> None:
+        if not _storable_id(event_id):
+            raise NotFound(f"There's no event {event_id} in bucket {bucket_id!r}")
+
         def write() -> Event:
             event = self.storage.get_event(bucket_id, event_id)
             if event is None or not self.storage.delete_event(bucket_id, event_id):
@@ -502,6 +505,12 @@ class StorageDatasource:
             return self.storage.count_events(bucket_id, start, end)
         except BucketNotFound:
             raise UnknownBucket(bucket_id) from None
+
+
+def _storable_id(event_id: int) -> bool:
+    """Whether an event could have this id: ids are positive 64-bit integers, and a larger
+    number from a URL must be a 404, not an overflow in the database driver."""
+    return 0 < event_id < 2**63
 
 
 def _check_range(start: datetime | None, end: datetime | None) -> None:

@@ -129,6 +129,13 @@ def test_event_id_of_other_bucket_is_404(api: Api, bucket: str) -> None:
     assert api.get(f"buckets/other/events/{e['id']}").status_code == 200
 
 
+@pytest.mark.parametrize("event_id", ["0", str(2**63), "99999999999999999999999"])
+def test_event_id_beyond_the_database_range_is_404(api: Api, bucket: str, event_id: str) -> None:
+    assert api.get(f"buckets/b/events/{event_id}").status_code == 404
+    r = api.delete(f"buckets/b/events/{event_id}")
+    assert r.status_code == 404 and "no event" in r.json()["message"]
+
+
 def test_post_with_id_replaces(api: Api, bucket: str) -> None:
     """The web UI's stopwatch updates a running timer by posting it back with its id."""
     e = api.post("buckets/b/events", ev("2024-01-01T00:00:00Z", 1, {"label": "a"})).json()

@@ -123,6 +123,17 @@ def test_report(server: ThreadedServer, seeded: Api) -> None:
     assert json.loads(text)["window"]["duration"] == 6000.0
 
 
+def test_report_defaults_to_this_machine(server: ThreadedServer, api: Api) -> None:
+    host = socket.gethostname()
+    result = run_process(server.port, "report")
+    assert result.returncode == 2
+    assert f"no aw-watcher-window bucket for host {host!r}" in result.stderr
+    api.create_bucket(f"aw-watcher-window_{host}", type="currentwindow", hostname=host)
+    api.create_bucket(f"aw-watcher-afk_{host}", type="afkstatus", hostname=host)
+    code, text = run(server, "report")
+    assert code == 0 and f"Activity on {host}" in text and "Active time: 0s" in text
+
+
 def test_heartbeat_and_query(server: ThreadedServer, api: Api, tmp_path: Path) -> None:
     api.create_bucket("hb")
     code, text = run(server, "--json", "heartbeat", "hb", '{"app": "x"}', "--pulsetime", "60")
