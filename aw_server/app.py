@@ -6,6 +6,7 @@ from flask import Flask
 
 from aw_server import __version__
 from aw_server.api import register_api
+from aw_server.auth.app import register_access, register_auth
 from aw_server.config import Config
 from aw_server.errors import register_error_handlers
 from aw_server.logbuffer import log_buffer
@@ -44,7 +45,9 @@ def create_app(config: Config | None = None, *, storage: Storage | None = None) 
     app.extensions["aw_config"] = config
     log_buffer()
     register_error_handlers(app)
+    register_auth(app, config.auth, service.storage)
     register_security(app, config)
+    register_access(app)
     register_api(app)
     register_static(app, config)
     # Outside Flask: logs every request in one place, and answers JSON for failures that

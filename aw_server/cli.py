@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import shlex
 import signal
 import socket
 import sys
@@ -17,9 +18,12 @@ from aw_core.config import ConfigError
 from aw_core.log import setup_logging
 from aw_server import __version__
 from aw_server.app import create_app
+from aw_server.auth.cli import add_keys_parser, run_keys
+from aw_server.auth.config import POLICIES
 from aw_server.config import STORAGES, Config, load_config
 from aw_server.lock import DatabaseInUse, ServerLock
 from aw_server.malloc import tune_malloc
+from aw_server.security import is_loopback
 from aw_server.storage import StorageError
 
 logger = logging.getLogger(__name__)
@@ -45,8 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--webui-path", help="serve this web UI directory at / instead of the built-in page"
     )
+    parser.add_argument(
+        "--auth",
+        choices=POLICIES,
+        help="who needs an API key: 'local' (default: everyone but loopback) or 'required'",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     parser.add_argument("--version", action="version", version=f"aw-server {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", help="without one, the server serves"
+    )
+    add_keys_parser(commands)
     return parser
 
 
@@ -65,6 +78,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
             if not sep or not name or not path:
                 raise ConfigError(f"--custom-static takes NAME=PATH, got {pair!r}")
             config.custom_static[name] = path
+    if args.auth is not None:
+        config.auth.policy = args.auth
     config.verbose = args.verbose
     config.validate()
     return config
@@ -117,7 +132,9 @@ def _create_server(app: Flask, config: Config) -> BaseWSGIServer | MultiSocketSe
             threads=config.threads,
             max_request_body_size=config.max_body_bytes,
             ident="aw-server",
-            clear_untrusted_proxy_headers=True,
+            # keep Forwarded / X-Forwarded-*: a request that carries them came through a proxy
+            # and must never count as local (aw_server/auth/policy.py)
+            clear_untrusted_proxy_headers=False,
             # bulk inserts, imports and exports move megabytes: read and write in larger pieces
             recv_bytes=65536,
             send_bytes=65536,
@@ -158,8 +175,24 @@ def serve(config: Config) -> None:
             lock.release()
 
 
+def _warn_if_unreachable(app: Flask, config: Config) -> None:
+    """Bound beyond loopback with no key, other machines can do nothing: say how to make one."""
+    if is_loopback(config.host) or app.extensions["aw_keys"].has_keys():
+        return
+    options = " --testing" if config.testing else ""
+    if config.dbpath:
+        options += f" --dbpath {shlex.quote(config.dbpath)}"
+    logger.warning(
+        "listening on %s, but other machines need an API key and none exists; create one with: "
+        "aw-server%s keys create --name my-phone --preset watcher",
+        config.host,
+        options,
+    )
+
+
 def _serve_app(config: Config, lock: ServerLock | None) -> None:
     app = create_app(config)
+    _warn_if_unreachable(app, config)
     try:
         server = _create_server(app, config)
         port = int(getattr(server, "effective_port", config.port))
@@ -198,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         logger.warning("cannot write a log file: %s", exc)
     try:
         config = config_from_args(args)
+        if args.command == "keys":
+            return run_keys(args, config)
         serve(config)
     except (ConfigError, StorageError, DatabaseInUse) as exc:
         print(f"aw-server: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aw_core import dirs
 from aw_core.config import ConfigError, config_file_path, load_config_toml
+from aw_server.auth.config import AuthConfig, auth_config_from_document
 
 APP_NAME = "aw-server"
 DEFAULT_PORT = 5600
@@ -16,7 +17,9 @@ STORAGES = ("sqlite", "memory")
 SYNCHRONOUS = ("full", "normal")
 # The top-level tables aw-server.toml may hold; any other is a typo and refused. A feature with
 # its own section adds its name here. ([server.custom_static] is a table inside [server].)
-SECTIONS = ("server", "server-testing")
+SECTIONS = ("server", "server-testing", "auth", "ratelimit")
+# Config fields that the [server] sections do not set (they have sections of their own).
+_NOT_SERVER_SETTINGS = frozenset({"auth"})
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Config:
     busy_timeout_ms: int = 10_000
     max_db_size_mb: float = 0.0
     verbose: bool = False
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
     @property
     def max_body_bytes(self) -> int:
@@ -55,6 +59,7 @@ class Config:
         return self.resolved_data_dir() / name
 
     def validate(self) -> None:
+        self.auth.validate()
         if self.storage not in STORAGES:
             raise ConfigError(f"storage must be one of {', '.join(STORAGES)}, not {self.storage!r}")
         if self.synchronous not in SYNCHRONOUS:
@@ -96,8 +101,8 @@ def _as_list(value: Any, key: str) -> list[str]:
 
 def config_from_table(table: dict[str, Any], base: Config) -> Config:
     """Apply one TOML section (``[server]`` or ``[server-testing]``) on top of ``base``."""
-    known = {f.name: f for f in fields(Config)}
-    values: dict[str, Any] = {f: getattr(base, f) for f in known}
+    known = {f.name: f for f in fields(Config) if f.name not in _NOT_SERVER_SETTINGS}
+    values: dict[str, Any] = {f.name: getattr(base, f.name) for f in fields(Config)}
     for key, value in table.items():
         name = key.replace("-", "_")
         if name not in known:
@@ -144,6 +149,7 @@ def load_config(testing: bool, path: Path | None = None) -> Config:
     if not isinstance(section, dict):
         raise ConfigError("the [server] section must be a table")
     config = config_from_table(section, base)
+    config.auth = auth_config_from_document(document)
     config.testing = testing
     config.validate()
     return config

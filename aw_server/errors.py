@@ -22,15 +22,29 @@ INTERNAL_ERROR_MESSAGE = "internal server error; see the server log"
 
 
 class APIError(Exception):
-    status = 500
+    """An error answered as ``{"message", "code"}`` (plus ``"type"`` for query errors) with its
+    status; ``code`` is a stable machine-readable name, the message is for people."""
 
-    def __init__(self, message: str, *, type: str | None = None) -> None:
+    status = 500
+    code = "internal_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        type: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.type = type
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"message": self.message}
+        body: dict[str, Any] = {"message": self.message, "code": self.code}
         if self.type:
             body["type"] = self.type
         return body
@@ -38,18 +52,36 @@ class APIError(Exception):
 
 class BadRequest(APIError):
     status = 400
+    code = "bad_request"
 
 
 class Unauthorized(APIError):
+    """401 for a missing or unusable key; it tells the client how to authenticate."""
+
     status = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(
+            message, code=code, headers={"WWW-Authenticate": 'Bearer realm="aw-server"'}
+        )
+
+
+class ForceRequired(APIError):
+    """The official servers' 401 for deleting a bucket without ``force``: not about keys."""
+
+    status = 401
+    code = "force_required"
 
 
 class Forbidden(APIError):
     status = 403
+    code = "forbidden"
 
 
 class NotFound(APIError):
     status = 404
+    code = "not_found"
 
 
 class BucketNotFound(NotFound):
@@ -60,18 +92,27 @@ class BucketNotFound(NotFound):
 
 class PayloadTooLarge(APIError):
     status = 413
+    code = "payload_too_large"
 
 
 class UnsupportedMediaType(APIError):
     status = 415
+    code = "unsupported_media_type"
+
+
+class TooManyRequests(APIError):
+    status = 429
+    code = "rate_limited"
 
 
 class ServiceUnavailable(APIError):
     status = 503
+    code = "service_unavailable"
 
 
 class InsufficientStorage(APIError):
     status = 507
+    code = "insufficient_storage"
 
 
 def storage_error(exc: Exception) -> APIError:
@@ -93,7 +134,9 @@ def json_error(status: int, body: dict[str, Any]) -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(APIError)
     def _api_error(exc: APIError) -> Response:
-        return json_error(exc.status, exc.body())
+        response = json_error(exc.status, exc.body())
+        response.headers.update(exc.headers)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | HTTPException:
@@ -102,7 +145,8 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, RouteNotFound):
             exc = _slash_route_method_error(exc)
         status = exc.code or 500
-        response = json_error(status, {"message": exc.description or exc.name})
+        code = exc.name.lower().replace(" ", "_").replace("'", "")
+        response = json_error(status, {"message": exc.description or exc.name, "code": code})
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response
@@ -117,7 +161,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.path)
-        return json_error(500, {"message": INTERNAL_ERROR_MESSAGE})
+        return json_error(500, {"message": INTERNAL_ERROR_MESSAGE, "code": APIError.code})
 
 
 def _slash_route_method_error(exc: RouteNotFound) -> HTTPException:

@@ -28,11 +28,12 @@ def ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 def errors(*codes: int) -> dict[str, Any]:
     meaning = {
         400: "Invalid input",
-        401: "Not allowed without force",
-        403: "Origin not allowed",
+        401: "No valid API key (or, deleting a bucket, no force)",
+        403: "The key lacks the scope, or the origin is not allowed",
         404: "Not found",
         413: "Request body too large",
         415: "Body is not application/json",
+        429: "Too many requests: see Retry-After",
         503: "Database unavailable",
         507: "Disk full",
     }
@@ -80,7 +81,11 @@ SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
         "required": ["message"],
-        "properties": {"message": {"type": "string"}, "type": {"type": "string"}},
+        "properties": {
+            "message": {"type": "string"},
+            "code": {"type": "string", "description": "a stable name, e.g. not_found"},
+            "type": {"type": "string", "description": "query errors: the official class name"},
+        },
     },
     "Info": {
         "type": "object",
@@ -448,19 +453,52 @@ PATHS: dict[str, Any] = {
 }
 
 
+# Operations anyone may call without a key (see aw_server/auth/access.py).
+PUBLIC_OPERATIONS = {("/api/0/info", "get")}
+_OPERATIONS = ("get", "post", "put", "patch", "delete")
+
+
+def _secured(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation with the key schemes and the 401/403/429 answers any key check gives."""
+    from aw_server.auth.openapi import SECURITY
+
+    result: dict[str, Any] = {}
+    for path, item in paths.items():
+        result[path] = dict(item)
+        for method in _OPERATIONS:
+            if method not in item:
+                continue
+            operation = dict(item[method])
+            if (path, method) in PUBLIC_OPERATIONS:
+                operation["security"] = [{}]
+            else:
+                operation["security"] = SECURITY
+                operation["responses"] = {**errors(401, 403, 429), **operation["responses"]}
+            result[path][method] = operation
+    return result
+
+
 def openapi_document() -> dict[str, Any]:
+    from aw_server.auth import openapi as auth
+
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "ActivityWatch-compatible server API",
             "version": __version__,
-            "description": "Buckets, events, heartbeats, query2, import/export and settings. "
-            'Errors are JSON {"message": ...} with a 4xx status; bodies are application/json.',
+            "description": "Buckets, events, heartbeats, query2, import/export, settings and API "
+            'keys. Errors are JSON {"message", "code"} with a 4xx status; bodies are '
+            "application/json. From loopback no key is needed (unless the server requires "
+            "keys); from elsewhere, send one in any of the security schemes.",
         },
         "servers": [{"url": "/"}],
         "tags": [
-            {"name": t} for t in ("server", "buckets", "events", "query", "export", "settings")
+            {"name": t}
+            for t in ("server", "buckets", "events", "query", "export", "settings", "keys")
         ],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": _secured({**PATHS, **auth.key_paths()}),
+        "components": {
+            "schemas": {**SCHEMAS, **auth.SCHEMAS},
+            "securitySchemes": auth.SECURITY_SCHEMES,
+        },
     }

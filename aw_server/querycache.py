@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 _CHANGE_LOG = 4096  # changes remembered for the race check above
 
-CacheKey = tuple[str | None, str, int, int]  # name, program, period start_us, end_us
+# name, program, period start_us, end_us, and what the asker may read (None: everything)
+CacheKey = tuple[str | None, str, int, int, Hashable]
 
 
 @dataclass(frozen=True)

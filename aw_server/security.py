@@ -13,6 +13,7 @@ from flask import Flask, Response, request
 from flask_cors import CORS
 
 from aw_core.config import ConfigError
+from aw_server.auth.policy import current_principal
 from aw_server.config import Config
 from aw_server.errors import BadRequest, Forbidden
 
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 OFFICIAL_CHROME_EXTENSION = "chrome-extension://nglaklhklhcoonedhgnpgddginnjdadi"
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-CORS_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -95,16 +96,14 @@ def register_security(app: Flask, config: Config) -> None:
     def own_origin(origin: str) -> bool:
         return is_own_origin(origin, request.host, request.scheme, own_aliases)
 
-    if not check_host:
-        logger.warning(
-            "listening on %s, which is not a loopback address: anyone who can reach this machine "
-            "can read and write your activity data",
-            config.host,
-        )
-
     @app.before_request
     def _check_host() -> None:
-        if not check_host:
+        # Only requests without a key are checked: a key proves the caller is no page that a
+        # rebound DNS name pointed here, and a phone may reach us as http://192.168.1.5:5600.
+        # Bound elsewhere than loopback, pages and public endpoints are open to any Host; the
+        # full access of a local request without a key still needs a loopback Host.
+        principal = current_principal()
+        if principal.key is not None or not (check_host or principal.everything):
             return
         header = request.headers.get("Host")
         if not header:

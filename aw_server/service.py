@@ -11,7 +11,7 @@ import logging
 import re
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,16 +21,26 @@ import orjson
 
 from aw_core.heartbeat import heartbeat_merge
 from aw_core.models import Bucket, Event, event_from_api
-from aw_core.query import QueryError, UnknownBucket, gc_paused, parse_timeperiod, run_period
+from aw_core.query import (
+    BucketForbidden,
+    QueryError,
+    UnknownBucket,
+    gc_paused,
+    parse_timeperiod,
+    run_period,
+)
 from aw_core.query import parse as parse_query
 from aw_core.query.ast import Program
 from aw_core.timeutil import parse_datetime, to_us
-from aw_server.errors import BadRequest, BucketNotFound, NotFound
+from aw_server.errors import BadRequest, BucketNotFound, Forbidden, NotFound
 from aw_server.querycache import Change, QueryCache, Reads
 from aw_server.storage.base import Storage
 from aw_server.wire import dumps
 
 logger = logging.getLogger(__name__)
+
+# Who may read which bucket: None reads everything (a request without a key on loopback).
+Reader = Callable[[str], bool] | None
 
 MAX_BUCKET_ID_LENGTH = 512
 MAX_SETTING_KEY_LENGTH = 128
@@ -299,9 +309,13 @@ class Service:
 
     # -- export / import ---------------------------------------------------------------------
 
-    def export(self, bucket_id: str | None = None) -> Iterator[bytes]:
-        """Stream ``{"buckets": {id: {...bucket, "events": [...]}}}`` as JSON chunks."""
-        buckets = [self.get_bucket(bucket_id)] if bucket_id else self.storage.list_buckets()
+    def export(self, bucket_id: str | None = None, reader: Reader = None) -> Iterator[bytes]:
+        """Stream ``{"buckets": {id: {...bucket, "events": [...]}}}`` as JSON chunks; all
+        buckets (those ``reader`` may read), or one."""
+        if bucket_id:
+            buckets = [self.get_bucket(bucket_id)]
+        else:
+            buckets = [b for b in self.storage.list_buckets() if reader is None or reader(b.id)]
         return self._export_chunks(buckets)
 
     def _export_chunks(self, buckets: list[Bucket]) -> Iterator[bytes]:
@@ -360,9 +374,17 @@ class Service:
             parsed.append(ImportedBucket(bucket, events))
         return parsed
 
-    def import_buckets(self, payload: object) -> dict[str, Any]:
-        """Import an export document in one transaction; events already present are skipped."""
+    def import_buckets(
+        self, payload: object, check_bucket: Callable[[str], None] | None = None
+    ) -> dict[str, Any]:
+        """Import an export document in one transaction; events already present are skipped.
+
+        ``check_bucket`` may refuse a bucket (by raising) before anything is written.
+        """
         imports = self.parse_import(payload)
+        if check_bucket is not None:
+            for item in imports:
+                check_bucket(item.bucket.id)
         summary: dict[str, dict[str, Any]] = {}
 
         def write() -> None:
@@ -392,11 +414,19 @@ class Service:
 
     # -- query2 ------------------------------------------------------------------------------
 
-    def query(self, body: object, name: str | None = None) -> bytes:
+    def query(
+        self,
+        body: object,
+        name: str | None = None,
+        reader: Reader = None,
+        reach: Hashable = None,
+    ) -> bytes:
         """Run a query2 program once per timeperiod; the JSON list of results.
 
-        Errors are 400 with their type. With a ``name``, the result of a period that lies
-        wholly in the past is cached (see QueryCache) until a write could change it.
+        Errors are 400 with their type; reading a bucket ``reader`` refuses is a 403 naming it.
+        With a ``name``, the result of a period that lies wholly in the past is cached (see
+        QueryCache) until a write could change it; ``reach`` identifies what ``reader`` allows,
+        so a result is only served again to requests that may read the same buckets.
         """
         if not isinstance(body, dict):
             raise BadRequest('the query must be an object {"query": [...], "timeperiods": [...]}')
@@ -413,13 +443,13 @@ class Service:
             tree = _parse_program(program)
             # noted before anything is read: the bucket list, read once, serves every period
             since = self.query_cache.mark()
-            source = StorageDatasource(self.storage)
+            source = StorageDatasource(self.storage, reader)
             now_us = to_us(datetime.now(UTC))
             parts = []
             # the results are serialised and freed inside the pause (see gc_paused)
             with gc_paused():
                 for start, end in timeperiods:
-                    key = (name, program, to_us(start), to_us(end))
+                    key = (name, program, to_us(start), to_us(end), reach)
                     cacheable = name is not None and key[3] <= now_us
                     payload = self.query_cache.get(key) if cacheable else None
                     if payload is None:
@@ -429,7 +459,11 @@ class Service:
                             self.query_cache.put(key, payload, source.reads(), since)
                     parts.append(payload)
         except QueryError as exc:
-            raise BadRequest(exc.message, type=exc.type) from None
+            raise BadRequest(exc.message, type=exc.type, code="query_error") from None
+        except BucketForbidden as exc:
+            raise Forbidden(
+                f"this API key may not read bucket {exc.bucket_id!r} (needs read:{exc.bucket_id})"
+            ) from None
         return b"[" + b",".join(parts) + b"]"
 
     def _changed(self, bucket_id: str, events: list[Event]) -> None:
@@ -467,8 +501,9 @@ class Service:
 class StorageDatasource:
     """The query interpreter's view of the storage, for one request."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, reader: Reader = None) -> None:
         self.storage = storage
+        self.reader = reader
         self._hostnames: dict[str, str] | None = None
         self._read: set[str] = set()
         self._listed = False
@@ -491,6 +526,9 @@ class StorageDatasource:
 
     def bucket_hostname(self, bucket_id: str) -> str | None:
         return self._buckets().get(bucket_id)
+
+    def readable(self, bucket_id: str) -> bool:
+        return self.reader is None or self.reader(bucket_id)
 
     def get_events(self, bucket_id: str, start: datetime, end: datetime) -> list[Event]:
         self._read.add(bucket_id)

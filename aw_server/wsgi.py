@@ -203,7 +203,7 @@ class ServerMiddleware:
 
 
 def _json_500(start_response: StartResponse) -> list[bytes]:
-    body = orjson.dumps({"message": INTERNAL_ERROR_MESSAGE})
+    body = orjson.dumps({"message": INTERNAL_ERROR_MESSAGE, "code": "internal_error"})
     start_response(
         "500 INTERNAL SERVER ERROR",
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from aw_server.app import create_app
+from aw_server.auth.access import PUBLIC, RULES
 from tests.conftest import JSON, Api, ev, make_config
 from tests.liveserver import ThreadedServer
 
@@ -113,13 +114,19 @@ def test_other_hosts_rejected(api: Api, host: str) -> None:
         assert "Host" in r.json()["message"]
 
 
-def test_host_check_off_when_not_bound_to_loopback(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_host_check_bound_elsewhere_guards_only_local_full_access(tmp_path: Path) -> None:
+    """Bound to 0.0.0.0, pages and public endpoints answer any Host (a phone reaches the server
+    by its LAN address), but the full access of a loopback request without a key still needs a
+    loopback Host: a page whose DNS name was rebound to 127.0.0.1 gets nothing."""
     app = create_app(make_config(tmp_path, host="0.0.0.0"))
-    assert "not a loopback address" in caplog.text
     client = app.test_client()
-    assert client.get("/api/0/info", headers={"Host": "my-desktop.lan:5600"}).status_code == 200
+    lan = {"Host": "my-desktop.lan:5600"}
+    assert client.get("/api/0/buckets/", headers=lan).status_code == 400
+    assert client.get("/api/0/buckets/", headers={"Host": "localhost:5600"}).status_code == 200
+    remote = {"REMOTE_ADDR": "192.0.2.9"}
+    assert client.get("/api/0/info", headers=lan, environ_base=remote).status_code == 200
+    r = client.get("/api/0/buckets/", headers=lan, environ_base=remote)
+    assert r.status_code == 401 and r.json["code"] == "unauthorized"
     app.extensions["aw"].storage.close()
 
 
@@ -296,7 +303,7 @@ def test_query_with_or_without_slash(api: Api, path: str) -> None:
 
 
 @pytest.fixture
-def faulty_api(tmp_path: Path) -> object:
+def faulty_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     """A live waitress server with routes that fail where Flask's error handlers cannot help."""
     app = create_app(make_config(tmp_path))
 
@@ -324,6 +331,8 @@ def faulty_api(tmp_path: Path) -> object:
     app.add_url_rule("/api/0/test/stream-fails", view_func=stream_fails_at_once)
     app.add_url_rule("/api/0/test/stream-fails-later", view_func=stream_fails_later)
     app.add_url_rule("/api/0/test/stream-empty", view_func=stream_empty)
+    for name in ("bad_header", "stream_fails_at_once", "stream_fails_later", "stream_empty"):
+        monkeypatch.setitem(RULES, name, PUBLIC)  # routes without a rule are refused
     srv = ThreadedServer(app).start()
     yield Api(srv.url)
     srv.stop()
@@ -335,7 +344,10 @@ def test_late_failures_answer_json_500(faulty_api: Api, path: str) -> None:
     r = faulty_api.get(path)
     assert r.status_code == 500
     assert r.headers["Content-Type"] == "application/json"
-    assert r.json() == {"message": "internal server error; see the server log"}
+    assert r.json() == {
+        "message": "internal server error; see the server log",
+        "code": "internal_error",
+    }
     # the connection is still usable afterwards
     assert faulty_api.get("info").status_code == 200
 

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from aw_server.openapi import openapi_document
 from tests.conftest import Api
 
-METHODS = {"GET", "POST", "PUT", "DELETE"}
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
 def app_routes(app: Flask) -> set[tuple[str, str]]:

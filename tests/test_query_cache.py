@@ -19,8 +19,8 @@ US = 1_000_000
 # -- the cache on its own ------------------------------------------------------------------
 
 
-def key(start: int = 0, end: int = 100) -> tuple[str, str, int, int]:
-    return ("n", "program", start, end)
+def key(start: int = 0, end: int = 100) -> tuple[str, str, int, int, None]:
+    return ("n", "program", start, end, None)
 
 
 def test_changes_drop_only_entries_they_overlap() -> None:

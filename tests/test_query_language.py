@@ -30,6 +30,9 @@ class FakeSource:
     def bucket_ids(self) -> list[str]:
         return list(self.buckets)
 
+    def readable(self, bucket_id: str) -> bool:
+        return True
+
     def bucket_hostname(self, bucket_id: str) -> str | None:
         return self.buckets[bucket_id][0] if bucket_id in self.buckets else None
 

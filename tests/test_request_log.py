@@ -51,19 +51,21 @@ def test_errors_are_logged_at_info_and_secrets_never(isolated_dirs: dict[str, st
     server = ServerProcess(["--storage", "memory"], subprocess_env(), free_port()).start()
     try:
         base = f"{server.url}/api/0"
-        assert requests.get(f"{base}/nope?api_key=secret1&x=1", timeout=5).status_code == 404
+        # a key that is presented is checked, even on loopback and for a missing path: 401
+        assert requests.get(f"{base}/nope?api_key=secret1&x=1", timeout=5).status_code == 401
         r = requests.get(f"{base}/buckets/missing/events?token=secret2", timeout=5)
         assert r.status_code == 404
         assert requests.get(f"{base}/info?key=secret3", timeout=5).status_code == 200
         messages, file_text, stderr = log_lines(server)
     finally:
         server.stop()
-    expected = "GET /api/0/nope?api_key=[redacted]&x=1 404 "
+    expected = "GET /api/0/nope?api_key=[redacted]&x=1 401 "
     assert any(m.startswith(expected) and m.endswith(" ms 127.0.0.1") for m in messages)
     assert any(
         m.startswith("GET /api/0/buckets/missing/events?token=[redacted] 404") for m in messages
     )
     assert not any(m.startswith("GET /api/0/info") for m in messages)  # a 200 at INFO: no
+    assert "failed authentication from 127.0.0.1: the API key is not valid" in messages
     for text in (file_text, stderr):
         assert expected in text and "GET /api/0/info" not in text
     for text in ("\n".join(messages), file_text, stderr):
@@ -75,12 +77,12 @@ def test_verbose_logs_every_request(isolated_dirs: dict[str, str]) -> None:
         ["--storage", "memory", "--verbose"], subprocess_env(), free_port()
     ).start()
     try:
-        assert requests.get(f"{server.url}/api/0/info?api_key=secret", timeout=5).ok
+        assert requests.get(f"{server.url}/api/0/info?token=secret", timeout=5).ok
         messages, file_text, _ = log_lines(server)
     finally:
         server.stop()
-    assert any(m.startswith("GET /api/0/info?api_key=[redacted] 200 ") for m in messages)
-    assert "[DEBUG]: GET /api/0/info?api_key=[redacted] 200 " in file_text
+    assert any(m.startswith("GET /api/0/info?token=[redacted] 200 ") for m in messages)
+    assert "[DEBUG]: GET /api/0/info?token=[redacted] 200 " in file_text
     assert "secret" not in file_text
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from aw_core.query.ast import Program
-from aw_core.query.datasource import QueryDatasource, UnknownBucket
+from aw_core.query.datasource import BucketForbidden, QueryDatasource, UnknownBucket
 from aw_core.query.errors import (
     QueryError,
     QueryFunctionError,
@@ -30,6 +30,7 @@ __all__ = [
     "QueryInterpretError",
     "QueryParseError",
     "UnknownBucket",
+    "BucketForbidden",
     "gc_paused",
     "parse",
     "parse_timeperiod",

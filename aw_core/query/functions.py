@@ -14,7 +14,7 @@ from typing import Any
 
 from aw_core import transforms as t
 from aw_core.models import Event, type_name
-from aw_core.query.datasource import QueryDatasource, UnknownBucket
+from aw_core.query.datasource import BucketForbidden, QueryDatasource, UnknownBucket
 from aw_core.query.errors import QueryFunctionError
 
 
@@ -115,7 +115,14 @@ def _check(function: str, param: Param, value: Any) -> Any:
 # -- buckets ------------------------------------------------------------------------------------
 
 
+def _readable(ctx: QueryContext, bucket_id: str) -> str:
+    if not ctx.datasource.readable(bucket_id):
+        raise BucketForbidden(bucket_id)
+    return bucket_id
+
+
 def _query_bucket(ctx: QueryContext, bucket_id: str) -> list[Event]:
+    _readable(ctx, bucket_id)
     try:
         return ctx.datasource.get_events(bucket_id, ctx.start, ctx.end)
     except UnknownBucket:
@@ -123,6 +130,7 @@ def _query_bucket(ctx: QueryContext, bucket_id: str) -> list[Event]:
 
 
 def _query_bucket_eventcount(ctx: QueryContext, bucket_id: str) -> int:
+    _readable(ctx, bucket_id)
     try:
         return ctx.datasource.count_events(bucket_id, ctx.start, ctx.end)
     except UnknownBucket:
@@ -139,10 +147,10 @@ def _find_bucket(ctx: QueryContext, filter_str: str, hostname: str | None) -> st
         return hostname is None or source.bucket_hostname(bucket_id) == hostname
 
     if filter_str in ids and host_ok(filter_str):
-        return filter_str
+        return _readable(ctx, filter_str)
     for bucket_id in ids:
         if bucket_id.startswith(filter_str) and host_ok(bucket_id):
-            return bucket_id
+            return _readable(ctx, bucket_id)
     raise QueryFunctionError(
         f"Unable to find bucket matching '{filter_str}' (hostname filter set to '{hostname}')"
     )
@@ -216,7 +224,10 @@ FUNCTIONS: dict[str, QueryFunction] = {
     for f in [
         _events_fn("query_bucket", _query_bucket, Param("bucket_id", "str")),
         _fn("query_bucket_eventcount", _query_bucket_eventcount, Param("bucket_id", "str")),
-        _fn("query_bucket_names", lambda ctx: ctx.datasource.bucket_ids()),
+        _fn(
+            "query_bucket_names",
+            lambda ctx: [b for b in ctx.datasource.bucket_ids() if ctx.datasource.readable(b)],
+        ),
         _fn(
             "find_bucket",
             _find_bucket,

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from aw_server.errors import Unauthorized
+from aw_server.auth.access import can
+from aw_server.auth.scopes import READ
+from aw_server.errors import ForceRequired
 from aw_server.http import arg_bool, json_response, read_json, service
 
 bp = Blueprint("buckets", __name__)
@@ -10,7 +12,9 @@ bp = Blueprint("buckets", __name__)
 
 @bp.get("/buckets/", strict_slashes=False)
 def list_buckets() -> Response:
-    return json_response(service().list_buckets())
+    """Every bucket this request may read."""
+    buckets = service().list_buckets()
+    return json_response({b: meta for b, meta in buckets.items() if can(READ, b)})
 
 
 @bp.get("/buckets/<bucket_id>")
@@ -36,7 +40,7 @@ def delete_bucket(bucket_id: str) -> Response:
     svc = service()
     svc.get_bucket(bucket_id)  # 404 before 401: say the bucket is missing, not that force is
     if not (svc.testing or arg_bool("force")):
-        raise Unauthorized(
+        raise ForceRequired(
             "Deleting buckets is only permitted if the server runs in testing mode or with ?force=1"
         )
     svc.delete_bucket(bucket_id)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, request, stream_with_context
 
 from aw_core.timeutil import parse_seconds
+from aw_server.auth.access import require
+from aw_server.auth.scopes import WRITE
 from aw_server.errors import BadRequest
 from aw_server.http import arg_datetime, arg_limit, json_response, read_json, service
 from aw_server.service import parse_event
@@ -21,10 +23,15 @@ def get_events(bucket_id: str) -> Response:
 @bp.post("/buckets/<bucket_id>/events")
 def post_events(bucket_id: str) -> Response:
     body = read_json()
-    if isinstance(body, list):
+    single = not isinstance(body, list)
+    if single:
+        events = [parse_event(body, "event")]
+    else:
         events = [parse_event(e, f"event {i}") for i, e in enumerate(body)]
-        return json_response(service().insert_events(bucket_id, events))
-    return json_response(service().insert_events(bucket_id, [parse_event(body, "event")])[0])
+    if any(e.id is not None for e in events):
+        require(WRITE, bucket_id)  # an event with an id replaces that event
+    inserted = service().insert_events(bucket_id, events)
+    return json_response(inserted[0] if single else inserted)
 
 
 @bp.get("/buckets/<bucket_id>/events/count")

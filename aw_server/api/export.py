@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, request, stream_with_context
 
+from aw_server.auth.access import can, require
+from aw_server.auth.scopes import READ, WRITE
 from aw_server.errors import BadRequest, UnsupportedMediaType
 from aw_server.http import is_json_request, json_response, parse_json_bytes, service
 
@@ -47,7 +49,7 @@ def _attachment(chunks: Iterator[bytes], filename: str) -> Response:
 
 @bp.get("/export")
 def export_all() -> Response:
-    return _attachment(service().export(), "aw-buckets-export.json")
+    return _attachment(service().export(reader=lambda b: can(READ, b)), "aw-buckets-export.json")
 
 
 @bp.get("/buckets/<bucket_id>/export")
@@ -70,10 +72,14 @@ def import_buckets() -> Response:
             "send the export as application/json or as a multipart file upload"
         )
     if len(payloads) == 1:
-        return json_response(service().import_buckets(payloads[0]))
+        return json_response(service().import_buckets(payloads[0], _may_write))
     merged: dict[str, Any] = {}
     for payload in payloads:
         if not isinstance(payload, dict) or not isinstance(payload.get("buckets"), dict):
             raise BadRequest('each uploaded file must be a JSON object with a "buckets" object')
         merged.update(payload["buckets"])
-    return json_response(service().import_buckets({"buckets": merged}))
+    return json_response(service().import_buckets({"buckets": merged}, _may_write))
+
+
+def _may_write(bucket_id: str) -> None:
+    require(WRITE, bucket_id)

@@ -175,6 +175,42 @@ class SqliteStorage:
         """This thread's connection (peewee keeps one per thread, opened on first use)."""
         return self.db.connection()
 
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, for a feature package's own tables: read through it, and
+        write through it only inside ``write()`` or ``atomic()``."""
+        return self._conn()
+
+    def migrate_part(
+        self, part: str, migrations: Sequence[Callable[[sqlite3.Connection], None]]
+    ) -> None:
+        """Bring a feature package's tables to ``len(migrations)``: ``migrations[n]`` takes them
+        from version n to n + 1. Each part keeps its version in ``schema_parts``, beside the
+        core's ``user_version``; a version newer than the package knows is refused."""
+        with self.atomic():
+            conn = self._conn()
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_parts (part TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            row = conn.execute(
+                "SELECT version FROM schema_parts WHERE part = ?", (part,)
+            ).fetchone()
+            version = row[0] if row else 0
+            if version > len(migrations):
+                raise StorageError(
+                    f"the {part} tables of {self.path} have schema version {version}, newer than "
+                    f"this server understands ({len(migrations)}); upgrade the server instead"
+                )
+            for step in migrations[version:]:
+                step(conn)
+            if version < len(migrations):
+                conn.execute(
+                    "INSERT OR REPLACE INTO schema_parts (part, version) VALUES (?, ?)",
+                    (part, len(migrations)),
+                )
+                logger.info(
+                    "migrated the %s tables of %s to version %d", part, self.path, len(migrations)
+                )
+
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()

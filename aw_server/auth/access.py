@@ -1,0 +1,101 @@
+"""What each endpoint needs, in one table, checked before the view runs.
+
+A rule names the action and, for bucket endpoints, the URL argument holding the bucket id.
+Endpoints whose need depends on the body or that show only what the key may read (bucket list,
+export, import, query, inserting events with ids) are marked ``BY_VIEW``: the table still says
+the least they need, and the view asks ``require``/``can`` for the rest. A test checks that
+every ``/api`` endpoint has a rule, so a new route cannot be left open by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from flask import Flask, request
+
+from aw_server.auth.policy import current_principal
+from aw_server.auth.scopes import ADMIN, APPEND, READ, WRITE, needed_scope
+from aw_server.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str | None  # None: public, or the view alone decides
+    bucket_arg: str | None = None
+    by_view: bool = False
+
+
+PUBLIC = Rule(None)
+BY_VIEW = Rule(None, by_view=True)
+
+RULES: dict[str, Rule] = {
+    "info.get_info": PUBLIC,
+    "docs.openapi": PUBLIC,
+    "docs.browser": PUBLIC,
+    "buckets.list_buckets": BY_VIEW,  # lists only the buckets the key may read
+    "buckets.get_bucket": Rule(READ, "bucket_id"),
+    "buckets.create_bucket": Rule(APPEND, "bucket_id"),
+    "buckets.update_bucket": Rule(WRITE, "bucket_id"),
+    "buckets.delete_bucket": Rule(WRITE, "bucket_id"),
+    "events.get_events": Rule(READ, "bucket_id"),
+    "events.count_events": Rule(READ, "bucket_id"),
+    "events.get_event": Rule(READ, "bucket_id"),
+    "events.post_events": Rule(APPEND, "bucket_id", by_view=True),  # an id replaces: write
+    "events.delete_event": Rule(WRITE, "bucket_id"),
+    "events.heartbeat": Rule(APPEND, "bucket_id"),
+    "export.export_all": BY_VIEW,  # exports only the buckets the key may read
+    "export.export_bucket": Rule(READ, "bucket_id"),
+    "export.import_buckets": BY_VIEW,  # write on every bucket of the import
+    "query.query": BY_VIEW,  # read on every bucket the program reads
+    "settings.get_settings": Rule(READ),
+    "settings.get_setting": Rule(READ),
+    "settings.post_settings_without_key": Rule(ADMIN),
+    "settings.set_setting": Rule(ADMIN),
+    "settings.delete_setting": Rule(ADMIN),
+    "log.get_log": Rule(ADMIN),
+    "keys.list_keys": Rule(ADMIN),
+    "keys.create_key": Rule(ADMIN),
+    "keys.update_key": Rule(ADMIN),
+    "keys.delete_key": Rule(ADMIN),
+}
+
+
+def can(action: str, bucket_id: str | None = None) -> bool:
+    return current_principal().can(action, bucket_id)
+
+
+def read_filter() -> tuple[Callable[[str], bool] | None, Hashable]:
+    """Which buckets this request may read (None: all) and a hashable name for that reach,
+    for results cached per reach (see Service.query)."""
+    principal = current_principal()
+    if principal.everything:
+        return None, None
+    reach = principal.key.scopes if principal.key is not None else ()
+    return (lambda bucket_id: principal.can(READ, bucket_id)), reach
+
+
+def require(action: str, bucket_id: str | None = None) -> None:
+    """403 naming the missing scope unless this request may do ``action`` on the bucket."""
+    if not can(action, bucket_id):
+        raise Forbidden(f"this API key lacks the scope {needed_scope(action, bucket_id)}")
+
+
+def _check_rule() -> None:
+    if request.method == "OPTIONS" or not request.path.startswith("/api"):
+        return
+    endpoint = request.endpoint
+    if endpoint is None:
+        return  # no route: the 404/405 handler answers
+    rule = RULES.get(endpoint)
+    if rule is None:
+        # a route without a rule is refused rather than left open
+        raise Forbidden(f"no access rule for {endpoint}")
+    if rule.action is None:
+        return
+    bucket_id = (request.view_args or {}).get(rule.bucket_arg) if rule.bucket_arg else None
+    require(rule.action, bucket_id)
+
+
+def register_access(app: Flask) -> None:
+    app.before_request(_check_rule)
