@@ -1,41 +1,92 @@
-// The one place that talks to the server: every failure becomes an ApiError with the server's message.
+// The one place that talks to the server: every failure becomes an ApiError with the server's
+// message, and every request carries the API key kept in this browser (if any).
 
 export class ApiError extends Error {
-  constructor(message, status = 0, type = null) {
+  constructor(message, status = 0, type = null, code = null, needsKey = false) {
     super(message);
     this.status = status;
     this.type = type;
+    this.code = code;
+    // A 401 about the key (the server then says how to authenticate), not e.g. a bucket delete
+    // without force, which the official servers also answer with 401.
+    this.needsKey = needsKey;
   }
 }
 
-export async function api(path, { method = "GET", body } = {}) {
-  const options = { method, headers: {} };
+// Shared with the API browser (/api/), so one key serves both.
+const KEY_STORAGE = "aw-api-key";
+
+export function storedKey() {
+  try {
+    return localStorage.getItem(KEY_STORAGE) || "";
+  } catch {
+    return ""; // storage disabled: work without a key
+  }
+}
+
+export function storeKey(key) {
+  localStorage.setItem(KEY_STORAGE, key.trim());
+}
+
+export function forgetKey() {
+  localStorage.removeItem(KEY_STORAGE);
+}
+
+export function authHeaders(key = storedKey()) {
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+async function failure(response) {
+  const text = await response.text();
+  let data = null;
+  try { data = JSON.parse(text); } catch { data = null; }
+  const message = (data && data.message) || response.statusText || `HTTP ${response.status}`;
+  const needsKey = response.status === 401 && response.headers.has("WWW-Authenticate");
+  return new ApiError(message, response.status, data && data.type, data && data.code, needsKey);
+}
+
+async function send(path, options) {
+  try {
+    return await fetch(`/api/0/${path}`, options);
+  } catch (error) {
+    throw new ApiError(`Cannot reach the server (${error.message})`);
+  }
+}
+
+export async function api(path, { method = "GET", body, key } = {}) {
+  const options = { method, headers: authHeaders(key) };
   if (body instanceof FormData) {
     options.body = body;
   } else if (body !== undefined) {
     options.body = JSON.stringify(body);
     options.headers["Content-Type"] = "application/json";
   }
-  let response;
-  try {
-    response = await fetch(`/api/0/${path}`, options);
-  } catch (error) {
-    throw new ApiError(`Cannot reach the server (${error.message})`);
-  }
+  const response = await send(path, options);
+  if (!response.ok) throw await failure(response);
   const text = await response.text();
-  let data = null;
-  if (text) {
-    try { data = JSON.parse(text); } catch { data = text; }
-  }
-  if (!response.ok) {
-    const message = (data && data.message) || response.statusText || `HTTP ${response.status}`;
-    throw new ApiError(message, response.status, data && data.type);
-  }
-  return data;
+  if (!text) return null;
+  try { return JSON.parse(text); } catch { return text; }
+}
+
+// Whether the server accepts `key`: /info needs no scope, but a key sent with it is checked.
+export const checkKey = (key) => api("info", { key });
+
+// Save an API answer as a file. A link would do without a key, but a link cannot send one.
+export async function download(path, fallbackName) {
+  const response = await send(path, { headers: authHeaders() });
+  if (!response.ok) throw await failure(response);
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const named = disposition.match(/filename\*=UTF-8''([^;]+)/i) || disposition.match(/filename="?([^";]+)"?/i);
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = named ? decodeURIComponent(named[1]) : fallbackName;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000); // after the download has started
 }
 
 export const get = (path) => api(path);
 export const post = (path, body) => api(path, { method: "POST", body });
+export const patch = (path, body) => api(path, { method: "PATCH", body });
 export const del = (path) => api(path, { method: "DELETE" });
 // A name lets the server answer periods that lie wholly in the past from its cache.
 export const query = (lines, periods, name = null) =>

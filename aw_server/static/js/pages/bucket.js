@@ -15,7 +15,7 @@ export async function render(root, params, bucketId) {
       <tr><th>host</th><td>${esc(bucket.hostname)}</td><th>events</th><td data-testid="event-count">${count}</td></tr>
     </tbody></table>
     <div class="controls" style="margin-top:10px">
-      <a href="/api/0/buckets/${encodeURIComponent(bucket.id)}/export" download>Export bucket</a>
+      <a href="/api/0/buckets/${encodeURIComponent(bucket.id)}/export" data-save="buckets/${encodeURIComponent(bucket.id)}/export" download>Export bucket</a>
       <button type="button" class="danger" data-testid="delete-bucket">Delete bucket…</button>
     </div></div>
     <h2 style="margin-top:16px">Events, newest first</h2>

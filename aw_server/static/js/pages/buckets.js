@@ -24,7 +24,7 @@ export async function render(root) {
       <button class="primary" type="submit">Import</button>
       <span data-testid="import-result" role="status"></span>
     </form>
-    <p class="muted">Buckets that exist already are merged: events that are already there are skipped. <a href="/api/0/export" download>Export everything</a>.</p>`;
+    <p class="muted">Buckets that exist already are merged: events that are already there are skipped. <a href="/api/0/export" data-save="export" download>Export everything</a>.</p>`;
   const form = root.querySelector("[data-testid=import-form]");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
