@@ -127,6 +127,11 @@ def storage_error(exc: Exception) -> APIError:
     return ServiceUnavailable(f"the database failed: {exc}")
 
 
+def is_api_path(path: str) -> bool:
+    """``/api`` and what is under it; ``/api-guide.html`` or ``/apis/`` are dashboard files."""
+    return path == "/api" or path.startswith("/api/")
+
+
 def json_error(status: int, body: dict[str, Any]) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
 
@@ -140,7 +145,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | HTTPException:
-        if not request.path.startswith("/api"):
+        if not is_api_path(request.path):
             return exc
         if isinstance(exc, RouteNotFound):
             exc = _slash_route_method_error(exc)

@@ -25,7 +25,10 @@ class ThreadedServer:
 
     def __init__(self, app: Flask, threads: int = 8) -> None:
         self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        # as the CLI serves: proxy headers reach the app (they make a request count as remote)
+        self.server = create_server(
+            app, host="127.0.0.1", port=0, threads=threads, clear_untrusted_proxy_headers=False
+        )
         self.port: int = self.server.effective_port  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{self.port}"
         self._stopping = threading.Event()

@@ -16,7 +16,7 @@ from flask import Flask, request
 
 from aw_server.auth.policy import current_principal
 from aw_server.auth.scopes import ADMIN, APPEND, READ, WRITE, needed_scope
-from aw_server.errors import Forbidden
+from aw_server.errors import Forbidden, is_api_path
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def require(action: str, bucket_id: str | None = None) -> None:
 
 
 def _check_rule() -> None:
-    if request.method == "OPTIONS" or not request.path.startswith("/api"):
+    if request.method == "OPTIONS" or not is_api_path(request.path):
         return
     endpoint = request.endpoint
     if endpoint is None:

@@ -16,8 +16,7 @@ def register_auth(app: Flask, config: AuthConfig, storage: object) -> KeyRing:
     """Authenticate every request first; check each endpoint's rule after the security hooks
     (so call this before register_security and call ``register_access`` after it)."""
     keyring = KeyRing(open_key_store(storage))
-    if config.api_key:
-        keyring.ensure_config_key(config.api_key)
+    keyring.ensure_config_key(config.api_key)
     app.extensions["aw_keys"] = keyring
     register_policy(app, Gate(config, keyring, RateLimiter()))
     app.register_blueprint(api.bp, url_prefix="/api/0")

@@ -7,7 +7,10 @@ only against a second server); a running server sees the change within two secon
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
 import orjson
@@ -46,6 +49,19 @@ def add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         parser.add_argument("key_id", type=int, metavar="ID")
 
 
+@contextmanager
+def _storage_notes_hidden() -> Iterator[None]:
+    """Keep the storage's INFO notes (a new database migrated) off the terminal: a keys command
+    says what it did on stdout, and exactly one line on stderr when it fails."""
+    storage_logger = logging.getLogger("aw_server.storage")
+    level = storage_logger.level
+    storage_logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        storage_logger.setLevel(level)
+
+
 def _open(config: Config) -> tuple[SqliteStorage, KeyRing]:
     if config.storage != "sqlite":
         raise ConfigError("keys are kept in the SQLite database; --storage memory has none")
@@ -67,7 +83,8 @@ def _line(key: ApiKey) -> str:
 
 def run_keys(args: argparse.Namespace, config: Config, out: IO[str] = sys.stdout) -> int:
     """Carry out a ``keys`` action; raises ConfigError (exit 2) for what cannot be done."""
-    storage, ring = _open(config)
+    with _storage_notes_hidden():
+        storage, ring = _open(config)
     try:
         if args.keys_action == "create":
             try:

@@ -9,6 +9,7 @@ last use is written at most once a minute.
 from __future__ import annotations
 
 import hmac
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,18 +19,21 @@ from typing import Any
 from aw_core.timeutil import parse_datetime
 from aw_server.auth.keys import (
     MAX_NAME_LENGTH,
-    PREFIX_LENGTH,
     ApiKey,
     KeyStore,
     NewKey,
     hash_secret,
     new_secret,
+    secret_prefix,
 )
 from aw_server.auth.scopes import ScopeError, parse_scopes, preset_scopes
+
+logger = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 1.0
 TOUCH_SECONDS = 60.0
 MAX_RATE_LIMIT = 1_000_000
+CONFIG_KEY_NAME = "[auth] api_key from the config file"
 
 
 class KeyRequestError(ValueError):
@@ -111,8 +115,10 @@ class KeyRing:
         secret: str | None = None,
     ) -> tuple[ApiKey, str]:
         """Create a key from a preset and/or scopes; returns it with its secret (shown once)."""
-        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
-            raise KeyRequestError(f"a key needs a name of 1 to {MAX_NAME_LENGTH} characters")
+        _check_name(name)
+        if secret is None and name.strip() == CONFIG_KEY_NAME:
+            # that key is replaced whenever the config file changes: keep the name for it
+            raise KeyRequestError(f"the name {CONFIG_KEY_NAME!r} is kept for the config's key")
         texts: list[str] = []
         try:
             if preset is not None:
@@ -139,7 +145,7 @@ class KeyRing:
                 name=name.strip(),
                 scopes=parsed,
                 secret_hash=hash_secret(secret),
-                prefix=secret[:PREFIX_LENGTH],
+                prefix=secret_prefix(secret),
                 created=_now(),
                 expires=expiry,
                 rate_limit=rate_limit,
@@ -159,13 +165,27 @@ class KeyRing:
         self.invalidate()
         return deleted
 
-    def ensure_config_key(self, secret: str) -> ApiKey:
-        """The admin key of ``[auth] api_key``: created on first start, kept afterwards."""
-        existing = self.find(secret)
-        if existing is not None:
-            return existing
-        key, _ = self.create("[auth] api_key from the config file", preset="full", secret=secret)
+    def ensure_config_key(self, secret: str | None) -> ApiKey | None:
+        """The admin key of ``[auth] api_key``: created on first start, kept afterwards. A key
+        made from an earlier value (changed or removed since) is deleted: replacing a leaked
+        secret in the config file must stop it from working."""
+        current = self.find(secret) if secret else None
+        for key in self.store.all():
+            if key.name == CONFIG_KEY_NAME and (current is None or key.id != current.id):
+                self.delete(key.id)
+                logger.info("deleted key %d: its [auth] api_key is no longer in the config", key.id)
+        if secret is None or current is not None:
+            return current
+        key, _ = self.create(CONFIG_KEY_NAME, preset="full", secret=secret)
         return key
+
+
+def _check_name(name: Any) -> None:
+    # names are printed one key a line by `aw-server keys list`: a line break could forge a key
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+        raise KeyRequestError(f"a key needs a name of 1 to {MAX_NAME_LENGTH} characters")
+    if not name.isprintable():
+        raise KeyRequestError("a key's name may not hold control characters or line breaks")
 
 
 def _expiry(value: Any) -> datetime | None:

@@ -34,6 +34,12 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def secret_prefix(secret: str) -> str:
+    """What listings and messages show of a secret: its first 8 characters, but never more
+    than half of it (an ``[auth] api_key`` may be as short as "hunter2")."""
+    return secret[: min(PREFIX_LENGTH, len(secret) // 2)]
+
+
 @dataclass(frozen=True)
 class ApiKey:
     id: int

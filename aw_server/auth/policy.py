@@ -23,7 +23,7 @@ from aw_server.auth.keyring import KeyRing
 from aw_server.auth.keys import ApiKey
 from aw_server.auth.ratelimit import RateLimiter, Verdict
 from aw_server.auth.scopes import allows
-from aw_server.errors import TooManyRequests, Unauthorized
+from aw_server.errors import TooManyRequests, Unauthorized, is_api_path
 
 logger = logging.getLogger(__name__)
 
@@ -100,17 +100,28 @@ def _in_networks(address: str, networks: list[str]) -> bool:
     return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
+def _without_port(node: str) -> str:
+    """``192.0.2.1:4711`` -> ``192.0.2.1``, ``[2001:db8::1]:4711`` -> ``2001:db8::1``: limits
+    count per address, so a client must not get a fresh budget with each source port."""
+    node = node.strip().strip('"')
+    if node.startswith("["):
+        return node[1:].split("]")[0]
+    if node.count(":") == 1:  # an IPv4 address or name with a port; bare IPv6 has more colons
+        return node.split(":")[0]
+    return node
+
+
 def _forwarded_for(req: Request) -> str | None:
     """The client address a proxy reports (X-Real-IP, else the last X-Forwarded-For hop, else
-    the last ``for=`` of Forwarded)."""
+    the last ``for=`` of Forwarded), without a port."""
     if req.headers.get("X-Real-IP"):
-        return req.headers["X-Real-IP"].strip()
+        return _without_port(req.headers["X-Real-IP"])
     if req.headers.get("X-Forwarded-For"):
-        return req.headers["X-Forwarded-For"].split(",")[-1].strip()
+        return _without_port(req.headers["X-Forwarded-For"].split(",")[-1])
     for part in reversed(req.headers.get("Forwarded", "").replace(",", ";").split(";")):
         name, _, value = part.strip().partition("=")
         if name.lower() == "for" and value:
-            return value.strip('"').removeprefix("[").split("]")[0]
+            return _without_port(value)
     return None
 
 
@@ -170,7 +181,7 @@ class Gate:
             return
         if not local:
             self._limit_address(address)
-        if request.endpoint in PUBLIC_ENDPOINTS or not request.path.startswith("/api"):
+        if request.endpoint in PUBLIC_ENDPOINTS or not is_api_path(request.path):
             g.aw_principal = NOBODY
             return
         raise Unauthorized("this server needs an API key: send Authorization: Bearer <key>")
