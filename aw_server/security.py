@@ -22,6 +22,12 @@ logger = logging.getLogger(__name__)
 OFFICIAL_CHROME_EXTENSION = "chrome-extension://nglaklhklhcoonedhgnpgddginnjdadi"
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+EXPOSED_HEADERS = [
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+]
 CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -129,6 +135,8 @@ def register_security(app: Flask, config: Config) -> None:
         resources={r"/api/*": {"origins": patterns}},
         methods=CORS_METHODS,
         supports_credentials=False,
+        # a page of another origin may read its rate-limit state and when to retry
+        expose_headers=EXPOSED_HEADERS,
     )
     _only_for_cross_origin_requests(app, own_origin)
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("aw_server.requests")
 
+# Where the access gate leaves the client's address (a trusted proxy's forwarded one).
+CLIENT_ADDRESS_KEY = "aw.client_address"
 # Query parameters whose values never reach the log (credentials some clients put in URLs).
 SECRET_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "password"})
 
@@ -198,7 +200,7 @@ class ServerMiddleware:
             request_target(environ),
             code,
             (time.perf_counter() - started) * 1000,
-            environ.get("REMOTE_ADDR", "-"),
+            environ.get(CLIENT_ADDRESS_KEY) or environ.get("REMOTE_ADDR", "-"),
         )
 
 

@@ -202,7 +202,6 @@ def test_bucket_list_export_and_bucket_names_show_only_readable_buckets(
         'RETURN = query_bucket("other");',
         'RETURN = query_bucket_eventcount("other");',
         'RETURN = find_bucket("other");',
-        'RETURN = find_bucket("oth");',
         'x = query_bucket("b"); RETURN = query_bucket("other");',
         'RETURN = query_bucket("missing");',  # unreadable whether or not it exists
     ],
@@ -214,6 +213,22 @@ def test_a_query_over_an_unreadable_bucket_is_a_403_naming_it(tmp_path: Path, li
         r = srv.call("POST", "query/", srv.key("read:b*"), body=_query(line))
         assert r.status_code == 403 and r.json()["code"] == "forbidden"
         assert f"'{bucket}'" in r.json()["message"] and f"read:{bucket}" in r.json()["message"]
+
+
+def test_a_prefix_search_never_names_an_unreadable_bucket(tmp_path: Path) -> None:
+    """find_bucket by prefix passes over buckets the key may not read: it finds a readable one
+    or none, and the error does not name the others."""
+    with auth_server(tmp_path, policy="required") as srv:
+        _populate(srv)
+        secret = srv.key("read:b*")
+        r = srv.call("POST", "query/", secret, body=_query('RETURN = find_bucket("oth");'))
+        assert r.status_code == 400 and "other" not in r.json()["message"].replace("'oth'", "")
+        r = srv.call("POST", "query/", secret, body=_query('RETURN = find_bucket("");'))
+        assert r.status_code == 200 and r.json() == ["b"]
+        r = srv.call(
+            "POST", "query/", srv.key("read:*"), body=_query('RETURN = find_bucket("oth");')
+        )
+        assert r.json() == ["other"]
 
 
 def test_import_checks_every_bucket_before_writing_any(tmp_path: Path) -> None:

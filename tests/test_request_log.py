@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 import requests
 
 from aw_core.log import get_latest_log_file
+from aw_server.app import create_app
 from aw_server.wsgi import redact_query, request_target
-from tests.conftest import subprocess_env
+from tests.conftest import make_config, subprocess_env
 from tests.liveserver import ServerProcess, free_port
 
 
@@ -102,3 +104,21 @@ def test_two_instances_never_share_a_log_file(isolated_dirs: dict[str, str]) -> 
     texts = [p.read_text() for p in files]
     assert sum(f"serving http://127.0.0.1:{first.port}" in t for t in texts) == 1
     assert sum(f"serving http://127.0.0.1:{second.port}" in t for t in texts) == 1
+
+
+def test_the_log_names_the_client_a_trusted_proxy_reports(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="aw_server.requests")
+    config = make_config(tmp_path)
+    config.auth.trusted_proxies = ["127.0.0.1"]
+    app = create_app(config)
+    try:
+        forwarded = {"X-Forwarded-For": "203.0.113.5"}
+        assert app.test_client().get("/api/0/buckets/", headers=forwarded).status_code == 401
+    finally:
+        app.extensions["aw"].storage.close()
+    assert any(
+        m.startswith("GET /api/0/buckets/ 401 ") and m.endswith(" 203.0.113.5")
+        for m in caplog.messages
+    )

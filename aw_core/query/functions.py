@@ -147,10 +147,11 @@ def _find_bucket(ctx: QueryContext, filter_str: str, hostname: str | None) -> st
         return hostname is None or source.bucket_hostname(bucket_id) == hostname
 
     if filter_str in ids and host_ok(filter_str):
-        return _readable(ctx, filter_str)
+        return _readable(ctx, filter_str)  # named in full: saying it is unreadable leaks nothing
     for bucket_id in ids:
-        if bucket_id.startswith(filter_str) and host_ok(bucket_id):
-            return _readable(ctx, bucket_id)
+        # a prefix search passes over buckets the asker may not read, never naming them
+        if bucket_id.startswith(filter_str) and host_ok(bucket_id) and source.readable(bucket_id):
+            return bucket_id
     raise QueryFunctionError(
         f"Unable to find bucket matching '{filter_str}' (hostname filter set to '{hostname}')"
     )

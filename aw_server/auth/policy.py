@@ -24,6 +24,7 @@ from aw_server.auth.keys import ApiKey
 from aw_server.auth.ratelimit import RateLimiter, Verdict
 from aw_server.auth.scopes import allows
 from aw_server.errors import TooManyRequests, Unauthorized, is_api_path
+from aw_server.wsgi import CLIENT_ADDRESS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +172,8 @@ class Gate:
         if request.method == "OPTIONS":
             return
         address, local = client_address(request, self.config.trusted_proxies)
-        g.aw_client_address = address
+        # the request log (outside Flask, aw_server/wsgi.py) names this address, not a proxy's
+        request.environ[CLIENT_ADDRESS_KEY] = address
         secrets = presented_secrets(request)
         if secrets is not None:
             g.aw_principal = Principal(self._key(secrets, address))
