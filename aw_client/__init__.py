@@ -1,7 +1,16 @@
 """The client library for ActivityWatch-compatible servers."""
 
 from aw_client.client import ActivityWatchClient
-from aw_client.errors import ClientError, NotActivityWatch, NotFound, ServerError, ServerUnreachable
+from aw_client.errors import (
+    ClientError,
+    Forbidden,
+    NotActivityWatch,
+    NotFound,
+    RateLimited,
+    ServerError,
+    ServerUnreachable,
+    Unauthorized,
+)
 from aw_core.config import ConfigError
 from aw_core.models import Event
 
@@ -10,8 +19,11 @@ __all__ = [
     "ClientError",
     "ConfigError",
     "Event",
+    "Forbidden",
     "NotActivityWatch",
     "NotFound",
+    "RateLimited",
     "ServerError",
     "ServerUnreachable",
+    "Unauthorized",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -17,27 +18,33 @@ from typing import IO, Any
 import orjson
 
 from aw_client.client import ActivityWatchClient
+from aw_client.config import APP_NAME
 from aw_client.errors import (
     ClientError,
+    Forbidden,
     NotActivityWatch,
     NotFound,
+    RateLimited,
     ServerError,
     ServerUnreachable,
+    Unauthorized,
 )
 from aw_client.queries import DesktopQueryParams, classes_to_rules, full_desktop_query
 from aw_core.categories import default_classes
-from aw_core.config import ConfigError
+from aw_core.config import ConfigError, config_file_path
 from aw_core.log import setup_logging
 from aw_core.models import Event
 from aw_core.timeutil import parse_datetime
 
 EXIT_OK, EXIT_SERVER, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
-EXIT_NOT_ACTIVITYWATCH = 5
+EXIT_NOT_ACTIVITYWATCH, EXIT_API_KEY, EXIT_RATE_LIMITED = 5, 6, 7
 EXIT_CODES = (
     "Exit codes: 0 ok, 1 the server refused the request, 2 bad usage, input or config file, "
     "3 server unreachable, 4 bucket or event not found, 5 something other than an "
-    "ActivityWatch server answered."
+    "ActivityWatch server answered, 6 an API key is needed, was refused or may not do this, "
+    "7 rate limited (try again later)."
 )
+API_KEY_ENV = "AW_API_KEY"
 
 CLIENT_NAME = "aw-client-cli"
 # Buckets the CLI creates hold whatever JSON the user sends, so their type names no watcher.
@@ -402,7 +409,7 @@ def cmd_delete_bucket(client: ActivityWatchClient, args: argparse.Namespace, out
         client.delete_bucket(args.bucket, force=args.force)
     except ServerError as exc:
         # the server's message names its query parameter (?force=1); name our flag instead
-        if exc.status == 401 and not args.force:
+        if exc.status == 401 and not isinstance(exc, Unauthorized) and not args.force:
             message = "deleting a bucket needs --force unless the server runs in testing mode"
             raise ServerError(exc.status, message, exc.method, exc.url) from None
         raise
@@ -433,6 +440,7 @@ def port_number(value: str) -> int:
 GLOBAL_DEFAULTS: dict[str, Any] = {
     "host": None,
     "port": None,
+    "api_key": None,
     "testing": False,
     "json": False,
     "verbose": False,
@@ -457,6 +465,13 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
         type=port_number,
         default=argparse.SUPPRESS,
         help="server port (default 5600, 5666 with --testing)",
+    )
+    group.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=argparse.SUPPRESS,
+        help=f"API key to send (default: ${API_KEY_ENV}, else api_key in aw-client.toml); "
+        f"other users of this machine can see command lines, ${API_KEY_ENV} they cannot",
     )
     group.add_argument(
         "--testing", action="store_true", default=argparse.SUPPRESS, help="use the testing server"
@@ -560,14 +575,62 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+# -- API keys -----------------------------------------------------------------------------------
+
+REFUSAL_REASONS = {
+    "unauthorized": "it is not a valid key",
+    "key_revoked": "it has been revoked",
+    "key_expired": "it has expired",
+}
+
+
+def key_from_arguments(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The API key from --api-key, else from $AW_API_KEY, and where it came from; (None, None)
+    leaves it to the config file. An empty value counts as not given."""
+    if args.api_key:
+        return args.api_key, "--api-key"
+    from_env = os.environ.get(API_KEY_ENV, "")
+    if from_env:
+        return from_env, API_KEY_ENV
+    return None, None
+
+
+def config_key_source(testing: bool) -> str:
+    section = "server-testing" if testing else "server"
+    return f"api_key in [{section}] of {config_file_path(APP_NAME)}"
+
+
+def refused_key_message(exc: Unauthorized, source: str | None) -> str:
+    """What a 401 means for the user: no key was sent, or which key was refused and why.
+
+    The server's own message is used only for codes it does not explain: it may hold part
+    of the key (its prefix)."""
+    if source is None:
+        return (
+            f"the server needs an API key: give one with --api-key KEY or ${API_KEY_ENV}, "
+            "or set api_key in aw-client.toml"
+        )
+    reason = REFUSAL_REASONS.get(exc.code or "", exc.message)
+    return f"the server refused the API key from {source}: {reason}"
+
+
+def rate_limited_message(exc: RateLimited) -> str:
+    if exc.retry_after is None:
+        return "too many requests: the server is rate limiting this client; try again later"
+    return f"too many requests: try again in {max(1, round(exc.retry_after))} s"
+
+
 def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
     args = parse_args(argv)
     out = out or sys.stdout
     setup_logging("aw-client", verbose=args.verbose, log_stderr=args.verbose)
+    api_key, key_source = key_from_arguments(args)
     try:
         client = ActivityWatchClient(
-            CLIENT_NAME, testing=args.testing, host=args.host, port=args.port
+            CLIENT_NAME, testing=args.testing, host=args.host, port=args.port, api_key=api_key
         )
+        if key_source is None and client.sends_api_key:
+            key_source = config_key_source(args.testing)
         COMMANDS[args.command](client, args, out)
     except (UsageError, ConfigError) as exc:
         return fail(str(exc), EXIT_USAGE)
@@ -577,6 +640,13 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
         return fail(f"{exc.message}; check --host and --port", EXIT_NOT_ACTIVITYWATCH)
     except NotFound as exc:
         return fail(f"not found: {exc.message}", EXIT_NOT_FOUND)
+    except Unauthorized as exc:
+        return fail(refused_key_message(exc, key_source), EXIT_API_KEY)
+    except Forbidden as exc:
+        what = f"the API key from {key_source}" if key_source else "this client"
+        return fail(f"{what} may not do this: {exc.message}", EXIT_API_KEY)
+    except RateLimited as exc:
+        return fail(rate_limited_message(exc), EXIT_RATE_LIMITED)
     except ServerError as exc:
         return fail(f"the server answered {exc.status}: {exc.message}", EXIT_SERVER)
     except ClientError as exc:

@@ -4,6 +4,7 @@ persistent queue for heartbeats so nothing is lost when the server is away."""
 from __future__ import annotations
 
 import copy
+import email.utils
 import logging
 import socket
 import threading
@@ -18,9 +19,19 @@ import orjson
 import requests
 
 from aw_client.config import load_client_config
-from aw_client.errors import NotActivityWatch, NotFound, ServerError, ServerUnreachable
+from aw_client.errors import (
+    KEY_REFUSALS,
+    Forbidden,
+    NotActivityWatch,
+    NotFound,
+    RateLimited,
+    ServerError,
+    ServerUnreachable,
+    Unauthorized,
+)
 from aw_client.queue import RequestQueue
 from aw_core import dirs
+from aw_core.config import ConfigError
 from aw_core.heartbeat import heartbeat_merge
 from aw_core.models import Event
 from aw_core.timeutil import format_datetime
@@ -59,6 +70,35 @@ def _looks_like_html(response: requests.Response) -> bool:
     return "html" in _media_type(response) or response.text.lstrip().startswith("<")
 
 
+def _authorization(api_key: str | None) -> str | None:
+    return f"Bearer {api_key}" if api_key else None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds to wait from ``Retry-After`` (a number of seconds or an HTTP date)."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
+
+
+def _is_force_refusal(code: str | None, message: str) -> bool:
+    """The official servers' 401 for deleting a bucket without ``force``: not about keys.
+
+    Ours says so with its code; the official Python server only in its message."""
+    return code == "force_required" or (code is None and "force" in message.lower())
+
+
 def _snapshot(event: Event) -> Event:
     """A copy of the caller's event that later changes to it (or to its data) cannot reach:
     whatever the client keeps past a call must not share objects with the caller."""
@@ -72,6 +112,10 @@ class ActivityWatchClient:
     dir, else 127.0.0.1:5600 (5666 when ``testing``). Every request has a timeout. Queued
     heartbeats are pre-merged in memory and kept on disk until the server has them; call
     ``connect()`` (or use ``with client:``) to deliver them in the background.
+
+    ``api_key`` (else the config file's ``api_key``) is sent as ``Authorization: Bearer <key>``
+    on every request, queued ones included. A key from the config file is read again when the
+    server refuses it, so fixing the file lets a running watcher deliver what it queued.
     """
 
     def __init__(
@@ -98,9 +142,11 @@ class ActivityWatchClient:
             commit_interval if commit_interval is not None else config.commit_interval
         )
         self.session = requests.Session()
-        key = api_key or config.api_key
-        if key:
-            self.session.headers["Authorization"] = f"Bearer {key}"
+        self._key_from_config = not api_key
+        # Sent with each request rather than set on the session: the queue's thread may swap
+        # it (a fixed config file) while other threads are sending, and this is one assignment.
+        self._authorization = _authorization(api_key or config.api_key)
+        self._key_refused = False  # the queue's last request was answered 401
         # per bucket: the heartbeat being merged in memory and the pulsetime it came with
         self._last_heartbeat: dict[str, tuple[Event, float]] = {}
         self._heartbeat_lock = threading.Lock()
@@ -108,8 +154,20 @@ class ActivityWatchClient:
 
     # -- plumbing ------------------------------------------------------------------------------
 
+    @property
+    def sends_api_key(self) -> bool:
+        """Whether requests carry an API key (given as an argument or in the config file)."""
+        return self._authorization is not None
+
     def _url(self, path: str) -> str:
         return f"{self.server_address}/api/0/{path}"
+
+    def _headers(self, has_body: bool) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"} if has_body else {}
+        authorization = self._authorization
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        return headers
 
     def _request(
         self,
@@ -133,8 +191,7 @@ class ActivityWatchClient:
             kwargs["data"] = orjson.dumps(body)
         elif raw is not None:
             kwargs["data"] = raw
-        if body is not _NO_BODY or raw is not None:
-            kwargs["headers"] = {"Content-Type": "application/json"}
+        kwargs["headers"] = self._headers(body is not _NO_BODY or raw is not None)
         try:
             response = self.session.request(method, url, **kwargs)
         except requests.Timeout as exc:
@@ -153,6 +210,7 @@ class ActivityWatchClient:
         ActivityWatch servers answer errors with JSON ``{"message": ...}``; an HTML page means
         something else answered (another web server, a proxy)."""
         status = response.status_code
+        code: str | None = None
         try:
             body = response.json()
         except ValueError:
@@ -162,10 +220,23 @@ class ActivityWatchClient:
         else:
             if isinstance(body, dict) and isinstance(body.get("message"), str):
                 message = body["message"]
+                code = body["code"] if isinstance(body.get("code"), str) else None
             else:
                 message = _one_line(response.text)
-        error = NotFound if status == 404 else ServerError
-        return error(status, message, method, response.url)
+        message = self._without_key(message)
+        if status == 429:
+            return RateLimited(status, message, method, response.url, code, _retry_after(response))
+        error = {404: NotFound, 403: Forbidden}.get(status, ServerError)
+        if status == 401 and not _is_force_refusal(code, message):
+            error = Unauthorized
+        return error(status, message, method, response.url, code)
+
+    def _without_key(self, text: str) -> str:
+        """The text with the API key blanked out, should a server ever echo it back."""
+        authorization = self._authorization
+        if authorization is None:
+            return text
+        return text.replace(authorization.removeprefix("Bearer "), "<api key>")
 
     def _not_activitywatch(self, response: requests.Response, method: str) -> NotActivityWatch:
         return NotActivityWatch(
@@ -253,6 +324,14 @@ class ActivityWatchClient:
             except ServerUnreachable:
                 logger.info(
                     "server unreachable; bucket %s will be created when it is back", bucket_id
+                )
+            except KEY_REFUSALS as exc:
+                # like the server being away: the queue creates it once the key is accepted
+                logger.warning(
+                    "bucket %s not created yet (HTTP %d, %s); the queue will retry",
+                    bucket_id,
+                    exc.status,
+                    exc.code or "refused",
                 )
             return None
         response = self._request("POST", f"buckets/{bucket_id}", body)
@@ -508,10 +587,33 @@ class ActivityWatchClient:
 
     def _queue_instance(self) -> RequestQueue:
         if self._queue is None:
-            self._queue = RequestQueue(
-                self.queue_path(), lambda path, body: self._json("POST", path, body)
-            )
+            self._queue = RequestQueue(self.queue_path(), self._queued_post)
         return self._queue
+
+    def _queued_post(self, path: str, body: Any) -> Any:
+        """The queue's sender: after a refused key, each attempt reads the config file again."""
+        if self._key_refused:
+            self._reload_config_key()
+        try:
+            result = self._json("POST", path, body)
+        except Unauthorized:
+            self._key_refused = True
+            raise
+        self._key_refused = False
+        return result
+
+    def _reload_config_key(self) -> None:
+        """Take up a changed ``api_key`` from the config file (not one given as an argument)."""
+        if not self._key_from_config:
+            return
+        try:
+            authorization = _authorization(load_client_config(self.testing).api_key)
+        except ConfigError as exc:  # perhaps saved half-edited: keep the key in use
+            logger.warning("cannot read the API key from the config file: %s", exc)
+            return
+        if authorization != self._authorization:
+            logger.info("the config file's api_key changed; the queue uses the new one")
+            self._authorization = authorization
 
     def connect(self) -> None:
         """Start delivering queued requests in the background."""

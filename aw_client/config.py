@@ -50,7 +50,8 @@ def _port(value: object) -> int:
 
 def _api_key(value: object) -> str | None:
     if not isinstance(value, str):
-        raise ValueError(f"must be a string, not {value!r}")
+        # the value is a secret: the message does not repeat it
+        raise ValueError(f"must be a string in quotes, not a {type(value).__name__}")
     return value or None  # an empty key means no key
 
 

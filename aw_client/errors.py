@@ -12,14 +12,51 @@ class ServerUnreachable(ClientError):
 
 
 class ServerError(ClientError):
-    """The server answered with an error status; ``message`` is the server's own message."""
+    """The server answered with an error status; ``message`` is the server's own message and
+    ``code`` its machine-readable name of the error, when it sends one (``not_found``...)."""
 
-    def __init__(self, status: int, message: str, method: str, url: str) -> None:
+    def __init__(
+        self, status: int, message: str, method: str, url: str, code: str | None = None
+    ) -> None:
         super().__init__(f"{method} {url} failed with {status}: {message}")
         self.status = status
         self.message = message
         self.method = method
         self.url = url
+        self.code = code
+
+
+class Unauthorized(ServerError):
+    """401: the server needs an API key and none was sent, or it refused the one sent.
+
+    ``code`` says why when the server tells: ``unauthorized`` (no key, or not a valid one),
+    ``key_revoked`` or ``key_expired``."""
+
+
+class Forbidden(ServerError):
+    """403: the API key is valid but lacks the scope the request needs (the message names it)."""
+
+
+class RateLimited(ServerError):
+    """429: too many requests; ``retry_after`` is how many seconds to wait, when the server
+    says (its ``Retry-After`` header)."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        method: str,
+        url: str,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, message, method, url, code)
+        self.retry_after = retry_after
+
+
+# Refusals that go away once the key is fixed or the rate-limit window passes: the queue keeps
+# its requests through them.
+KEY_REFUSALS = (Unauthorized, Forbidden, RateLimited)
 
 
 class NotFound(ServerError):

@@ -3,7 +3,9 @@
 Requests are rows of a SQLite file, so nothing queued is lost when the client or the server
 stops. The dispatcher sends the oldest row and deletes it only after a successful response:
 connection errors, timeouts, 5xx and answers that do not come from an ActivityWatch server (an
-HTML page) keep it and retry with capped exponential backoff; a 404 for a bucket this client
+HTML page) keep it and retry with capped exponential backoff; so do refusals that go away by
+themselves or once the key is fixed (401 no or refused API key, 403 key without the scope, 429
+rate limited), waiting at least the server's Retry-After; a 404 for a bucket this client
 registered re-creates the bucket and retries; any other 4xx drops the row with a log line naming
 the reason.
 """
@@ -21,12 +23,25 @@ from typing import Any
 
 import orjson
 
-from aw_client.errors import NotActivityWatch, NotFound, ServerError, ServerUnreachable
+from aw_client.errors import (
+    KEY_REFUSALS,
+    NotActivityWatch,
+    NotFound,
+    RateLimited,
+    ServerError,
+    ServerUnreachable,
+)
 
 logger = logging.getLogger(__name__)
 
 MIN_BACKOFF = 0.2
 MAX_BACKOFF = 10.0
+# Each attempt with a refused key counts against the server's limit of failed authentications
+# per address (10 a minute by default), which then blocks every key from this machine, the
+# right ones of other watchers included: after a refusal, retry 10 s later, then less often,
+# down to once a minute (a few watchers sharing a bad key stay under the limit).
+MIN_REFUSED_BACKOFF = 10.0
+MAX_REFUSED_BACKOFF = 60.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -70,6 +85,9 @@ class RequestQueue:
         self._thread: threading.Thread | None = None
         self.delivered = 0
         self.dropped = 0
+        # why delivery is held back by the server (its error code, e.g. key_revoked), if it is
+        self.refusal: str | None = None
+        self._retry_after = 0.0
 
     # -- storage -------------------------------------------------------------------------------
 
@@ -122,6 +140,35 @@ class RequestQueue:
         self._send(f"buckets/{bucket_id}", body)
         return True
 
+    def _refused(self, exc: ServerError) -> None:
+        """Hold delivery back after a 401/403/429; one log line when that starts or changes."""
+        refusal = exc.code or f"HTTP {exc.status}"
+        self._retry_after = 0.0
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            self._retry_after = exc.retry_after
+        if refusal == self.refusal:
+            return
+        self.refusal = refusal
+        # our own words, not the server's message: that may name part of the key
+        reason = {
+            401: "needs an API key or refused the one sent",
+            403: "does not let the API key do this",
+            429: "is rate limiting this client",
+        }.get(exc.status, "refuses the requests")
+        logger.warning(
+            "the server %s (HTTP %d, %s); keeping %d queued requests and retrying",
+            reason,
+            exc.status,
+            refusal,
+            len(self),
+        )
+
+    def _accepted(self) -> None:
+        if self.refusal is not None:
+            logger.info("the server accepts requests again; delivering the queued ones")
+        self.refusal = None
+        self._retry_after = 0.0
+
     def deliver_one(self) -> bool | None:
         """Try the oldest request: True if it was delivered or dropped, False to retry later,
         None if the queue is empty."""
@@ -130,6 +177,9 @@ class RequestQueue:
             return None
         try:
             self._send(request.path, request.body)
+        except KEY_REFUSALS as exc:
+            self._refused(exc)
+            return False
         except ServerUnreachable as exc:
             logger.debug("server unreachable, keeping %d queued requests: %s", len(self), exc)
             return False
@@ -142,6 +192,9 @@ class RequestQueue:
                 if self._create_bucket(request.bucket_id):
                     logger.info("re-created bucket %s for queued requests", request.bucket_id)
                     return False
+            except KEY_REFUSALS as refusal:
+                self._refused(refusal)
+                return False
             except (ServerUnreachable, ServerError):
                 return False
             logger.warning("dropping queued request to %s: %s", request.path, exc.message)
@@ -160,16 +213,32 @@ class RequestQueue:
             return True
         self._remove(request.id)
         self.delivered += 1
+        self._accepted()
         return True
 
     def _create_registered(self) -> bool:
+        buckets = self.registered_buckets()
         try:
-            for bucket_id, body in self.registered_buckets().items():
+            for bucket_id, body in buckets.items():
                 self._send(f"buckets/{bucket_id}", body)
+        except KEY_REFUSALS as exc:
+            self._refused(exc)
+            return False
         except (ServerUnreachable, ServerError) as exc:
             logger.debug("cannot create registered buckets yet: %s", exc)
             return False
+        if buckets:
+            self._accepted()
         return True
+
+    def _back_off(self, backoff: float) -> float:
+        """Wait before the next attempt (at least what the server asked); the next backoff."""
+        limit = MAX_BACKOFF
+        if self.refusal is not None:
+            backoff, limit = max(backoff, MIN_REFUSED_BACKOFF), MAX_REFUSED_BACKOFF
+        # new requests must not cut the wait short: that would hammer a down server
+        self._stop.wait(max(backoff, self._retry_after))
+        return min(backoff * 2, limit)
 
     def _run(self) -> None:
         backoff = MIN_BACKOFF
@@ -178,9 +247,7 @@ class RequestQueue:
             if not connected:
                 connected = self._create_registered()
                 if not connected:
-                    # new requests must not cut the wait short: that would hammer a down server
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, MAX_BACKOFF)
+                    backoff = self._back_off(backoff)
                     continue
             outcome = self.deliver_one()
             if outcome is None:
@@ -191,8 +258,7 @@ class RequestQueue:
                 backoff = MIN_BACKOFF
             else:
                 connected = False
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+                backoff = self._back_off(backoff)
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():

@@ -6,6 +6,11 @@
 Both servers run at once on free loopback ports with fresh data dirs; every workload runs on
 both (alternating which goes first) and must leave the same data on both. Figures: rates and
 times measured by the client, CPU seconds per request and memory read from /proc.
+
+The row "heartbeats, one connection, with a key" runs on this server only (the official server
+has no API keys): the heartbeat workload with and without ``Authorization: Bearer <key>`` in
+alternating blocks, reported as keyed/keyless. The auth gate's own cost per request is then
+measured in-process (bench/auth_gate.py).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench import data, workloads
+from bench import auth_gate, data, workloads
 from bench.servers import ROOT, Server, official_server, our_server
 
 SIZES = {
@@ -60,6 +65,16 @@ def run_both(
     results[label] = {"figures": figures, "check": first}
 
 
+def run_ours(
+    label: str, server: Server, work: Callable[[Server], dict[str, Any]], results: dict[str, Any]
+) -> None:
+    """A workload only this server can run (the official one has no such feature)."""
+    print(f"  {label}: {server.name} ...", end="", flush=True, file=sys.stderr)
+    figures = work(server)
+    print(" done", file=sys.stderr)
+    results[label] = {"figures": {server.name: figures}, "check": figures.pop("check")}
+
+
 def ratio(ours: float, theirs: float, higher_is_better: bool) -> float:
     if higher_is_better:
         return ours / theirs if theirs else float("inf")
@@ -81,25 +96,50 @@ ROWS = [
 ]
 
 
+KEYED = "heartbeats, one connection, with a key"
+KEYED_AFTER = ("heartbeats, one connection", "p99_ms")  # the keyed rows follow the keyless ones
+KEYED_TARGET = 0.95  # the keyed run within 5 % of the keyless one
+GATE_TARGET_US = 20.0  # what checking a key may add to a request
+
+
+def keyed_rows(figures: dict[str, Any]) -> list[str]:
+    """The keyed heartbeat rows: ours with a key, the ratio to ours without in the same run."""
+    keyless, keyed = figures["keyless"], figures["keyed"]
+    verdict = "within" if figures["rate_ratio"] >= KEYED_TARGET else "OUTSIDE"
+    return [
+        f"| {KEYED} (req/s) | not run: no API keys | {keyed['rate']:.0f} | "
+        f"{figures['rate_ratio']:.3f}x keyless ({keyless['rate']:.0f} req/s, same run; {verdict} "
+        f"the 5 % target) | – / {keyed['cpu_ms_per_req']:.2f} (keyless "
+        f"{keyless['cpu_ms_per_req']:.2f}) |",
+        f"| {KEYED} (ms p50 / p99) | not run | {keyed['p50_ms']:.2f} / {keyed['p99_ms']:.2f} | "
+        f"keyless {keyless['p50_ms']:.2f} / {keyless['p99_ms']:.2f} (p50 "
+        f"{figures['p50_ratio'] - 1:+.1%}) | |",
+    ]
+
+
+def row(
+    label: str, key: str, unit: str, higher: bool, figures: dict[str, Any], official: str, ours: str
+) -> str:
+    a, b = figures[official][key], figures[ours][key]
+    cpu = (
+        f"{figures[official]['cpu_ms_per_req']:.2f} / {figures[ours]['cpu_ms_per_req']:.2f}"
+        if key != "p99_ms"
+        else ""
+    )
+    digits = 0 if a >= 100 else 2 if a < 10 else 1
+    return f"| {label} ({unit}) | {a:.{digits}f} | {b:.{2 if b < 10 else 0}f} | {ratio(b, a, higher):.1f}x | {cpu} |"
+
+
 def render(results: dict[str, Any], official: str, ours: str) -> str:
     lines = [
         f"| workload | {official} | this server | ratio | CPU ms/req (official / ours) |",
         "|---|---|---|---|---|",
     ]
     for label, key, unit, higher in ROWS:
-        if label not in results:
-            continue
-        figures = results[label]["figures"]
-        a, b = figures[official][key], figures[ours][key]
-        cpu = (
-            f"{figures[official]['cpu_ms_per_req']:.2f} / {figures[ours]['cpu_ms_per_req']:.2f}"
-            if key != "p99_ms"
-            else ""
-        )
-        digits = 0 if a >= 100 else 2 if a < 10 else 1
-        lines.append(
-            f"| {label} ({unit}) | {a:.{digits}f} | {b:.{2 if b < 10 else 0}f} | {ratio(b, a, higher):.1f}x | {cpu} |"
-        )
+        if label in results:
+            lines.append(row(label, key, unit, higher, results[label]["figures"], official, ours))
+        if (label, key) == KEYED_AFTER and KEYED in results:
+            lines += keyed_rows(results[KEYED]["figures"][ours])
     memory = results["memory"]
     lines.append(
         f"| RSS at end / peak (MiB) | {memory[official][0]:.0f} / {memory[official][1]:.0f} | "
@@ -118,7 +158,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         metavar="TEXT",
-        help="run only the workloads whose name contains TEXT (e.g. 'query', 'heartbeats')",
+        help="run only the workloads whose name contains TEXT (e.g. 'query', 'heartbeats', 'with a key')",
     )
     args = parser.parse_args()
     size = SIZES["quick" if args.quick else "full"]
@@ -145,6 +185,12 @@ def main() -> None:
                 lambda s: workloads.heartbeats_single(s, size["hb_single"]),
             ),
             (
+                KEYED,
+                lambda s: workloads.heartbeats_keyed(
+                    s, size["hb_single"], workloads.create_api_key(s)
+                ),
+            ),
+            (
                 "heartbeats, 8 threads",
                 lambda s: workloads.heartbeats_threads(s, size["threads"], size["per_thread"]),
             ),
@@ -168,12 +214,21 @@ def main() -> None:
                 wanted.insert(0, "load query data")
             steps = [step for step in steps if step[0] in wanted]
         for index, (label, work) in enumerate(steps):
-            run_both(label, servers, index, work, results)
+            if label == KEYED:
+                run_ours(label, ours, work, results)
+            else:
+                run_both(label, servers, index, work, results)
         results["memory"] = {s.name: s.memory_mib() for s in servers}
     finally:
         for server in servers:
             server.stop()
     table = render(results, official.name, ours.name)
+    if KEYED in results:  # measured once the servers are stopped, so they take no CPU from it
+        print("  auth gate, in-process ...", end="", flush=True, file=sys.stderr)
+        gate = auth_gate.measure(args.quick)
+        print(" done", file=sys.stderr)
+        results["auth gate"] = gate.to_json_dict()
+        table += "\n\n" + auth_gate.describe(gate, GATE_TARGET_US)
     print(table)
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)

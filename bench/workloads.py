@@ -15,14 +15,21 @@ from bench.servers import Server
 
 
 class Connection:
-    """One keep-alive HTTP connection with JSON helpers (http.client: little client overhead)."""
+    """One keep-alive HTTP connection with JSON helpers (http.client: little client overhead).
 
-    def __init__(self, server: Server, timeout: float = 600) -> None:
+    ``headers`` go with every request (an ``Authorization`` header, say)."""
+
+    def __init__(
+        self, server: Server, timeout: float = 600, headers: dict[str, str] | None = None
+    ) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+        self.headers = headers or {}
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
         payload = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if payload is not None else {}
+        headers = {**self.headers}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
         self.conn.request(method, "/api/0/" + path, body=payload, headers=headers)
         response = self.conn.getresponse()
         return response.status, response.read()
@@ -30,7 +37,10 @@ class Connection:
     def send_raw(self, method: str, path: str, payload: bytes) -> tuple[int, bytes]:
         """Send an already encoded JSON body."""
         self.conn.request(
-            method, "/api/0/" + path, body=payload, headers={"Content-Type": "application/json"}
+            method,
+            "/api/0/" + path,
+            body=payload,
+            headers={**self.headers, "Content-Type": "application/json"},
         )
         response = self.conn.getresponse()
         return response.status, response.read()
@@ -67,20 +77,26 @@ def heartbeat_body(i: int, change_every: int = 10) -> dict[str, Any]:
     }
 
 
+def send_heartbeats(
+    conn: Connection, bucket_id: str, indices: range, latencies: list[float]
+) -> None:
+    """Heartbeats number ``indices`` to the bucket, one after the other; adds each latency."""
+    path = f"buckets/{bucket_id}/heartbeat?pulsetime=5"
+    for i in indices:
+        t0 = time.perf_counter()
+        status, raw = conn.request("POST", path, heartbeat_body(i))
+        latencies.append(time.perf_counter() - t0)
+        if status != 200:
+            raise RuntimeError(f"heartbeat {i} to {bucket_id}: {status} {raw[:200]!r}")
+
+
 def heartbeats_single(server: Server, count: int) -> dict[str, Any]:
     conn = Connection(server)
     create_bucket(conn, "hb-single")
-    latencies = []
+    latencies: list[float] = []
     cpu = server.cpu_seconds()
     started = time.perf_counter()
-    for i in range(count):
-        t0 = time.perf_counter()
-        status, raw = conn.request(
-            "POST", "buckets/hb-single/heartbeat?pulsetime=5", heartbeat_body(i)
-        )
-        latencies.append(time.perf_counter() - t0)
-        if status != 200:
-            raise RuntimeError(f"heartbeat {i}: {status} {raw[:200]!r}")
+    send_heartbeats(conn, "hb-single", range(count), latencies)
     elapsed = time.perf_counter() - started
     cpu = server.cpu_seconds() - cpu
     events = conn.json("GET", "buckets/hb-single/events/count")
@@ -92,6 +108,67 @@ def heartbeats_single(server: Server, count: int) -> dict[str, Any]:
         "cpu_ms_per_req": cpu / count * 1000,
         "check": {"events": events},
     }
+
+
+# A watcher's key as a user would make one; its own limit is the highest the server takes, so
+# the limiter counts every request (its cost is measured) but never refuses one.
+BENCH_KEY = {"name": "bench watcher", "preset": "watcher", "rate_limit": 1_000_000}
+
+
+def create_api_key(server: Server) -> str:
+    """A new key's secret, created through the API from loopback (no key needed there)."""
+    conn = Connection(server)
+    created = conn.json("POST", "keys", BENCH_KEY)
+    conn.close()
+    return str(created["secret"])
+
+
+def heartbeats_keyed(server: Server, count: int, key: str, blocks: int = 10) -> dict[str, Any]:
+    """The one-connection heartbeat workload twice on one server, without a key and with
+    ``Authorization: Bearer <key>``, each on its own bucket and connection, in alternating
+    blocks: both see the same machine load and database size, so their ratio is the key's
+    cost. Figures under "keyless" and "keyed"; ratios are keyed/keyless."""
+    conns = {
+        "keyless": Connection(server),
+        "keyed": Connection(server, headers={"Authorization": f"Bearer {key}"}),
+    }
+    for name, conn in conns.items():
+        create_bucket(conn, f"hb-{name}")
+    latencies: dict[str, list[float]] = {name: [] for name in conns}
+    elapsed = dict.fromkeys(conns, 0.0)
+    cpu = dict.fromkeys(conns, 0.0)
+    per_block = count // blocks
+    for block in range(blocks):
+        names = list(conns) if block % 2 == 0 else list(reversed(conns))
+        for name in names:
+            cpu_before = server.cpu_seconds()
+            started = time.perf_counter()
+            indices = range(block * per_block, (block + 1) * per_block)
+            send_heartbeats(conns[name], f"hb-{name}", indices, latencies[name])
+            elapsed[name] += time.perf_counter() - started
+            cpu[name] += server.cpu_seconds() - cpu_before
+    sent = per_block * blocks
+    figures: dict[str, Any] = {
+        name: {
+            "rate": sent / elapsed[name],
+            "p99_ms": percentile(latencies[name], 0.99) * 1000,
+            "p50_ms": percentile(latencies[name], 0.50) * 1000,
+            "cpu_ms_per_req": cpu[name] / sent * 1000,
+        }
+        for name in conns
+    }
+    keyless, keyed = figures["keyless"], figures["keyed"]
+    figures["rate_ratio"] = keyed["rate"] / keyless["rate"]
+    figures["p50_ratio"] = keyed["p50_ms"] / keyless["p50_ms"]
+    counts = {
+        name: conns["keyless"].json("GET", f"buckets/hb-{name}/events/count") for name in conns
+    }
+    for conn in conns.values():
+        conn.close()
+    if counts["keyless"] != counts["keyed"]:
+        raise RuntimeError(f"the keyed and keyless runs left different data: {counts}")
+    figures["check"] = {"events": counts["keyed"]}
+    return figures
 
 
 def heartbeats_threads(server: Server, threads: int, per_thread: int) -> dict[str, Any]:

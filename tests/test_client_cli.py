@@ -324,7 +324,13 @@ def test_global_option_values(tmp_path: Path) -> None:
     )
     assert parse_args(["--port", "1", "buckets", "--port", "2"]).port == 2  # the later one wins
     assert parse_args(["buckets"]) == argparse.Namespace(
-        command="buckets", host=None, port=None, testing=False, json=False, verbose=False
+        command="buckets",
+        host=None,
+        port=None,
+        api_key=None,
+        testing=False,
+        json=False,
+        verbose=False,
     )
 
 
