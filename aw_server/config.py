@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass, field, fields
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aw_core import dirs
 from aw_core.config import ConfigError, config_file_path, load_config_toml
 from aw_server.auth.config import AuthConfig, auth_config_from_document
+from aw_server.wakatime.config import WakatimeConfig, wakatime_config_from_document
 
 APP_NAME = "aw-server"
 DEFAULT_PORT = 5600
@@ -17,9 +22,9 @@ STORAGES = ("sqlite", "memory")
 SYNCHRONOUS = ("full", "normal")
 # The top-level tables aw-server.toml may hold; any other is a typo and refused. A feature with
 # its own section adds its name here. ([server.custom_static] is a table inside [server].)
-SECTIONS = ("server", "server-testing", "auth", "ratelimit")
+SECTIONS = ("server", "server-testing", "auth", "ratelimit", "wakatime")
 # Config fields that the [server] sections do not set (they have sections of their own).
-_NOT_SERVER_SETTINGS = frozenset({"auth"})
+_NOT_SERVER_SETTINGS = frozenset({"auth", "wakatime"})
 
 
 @dataclass
@@ -40,7 +45,9 @@ class Config:
     busy_timeout_ms: int = 10_000
     max_db_size_mb: float = 0.0
     verbose: bool = False
+    timezone: str | None = None  # IANA name for per-day figures; default the system's zone
     auth: AuthConfig = field(default_factory=AuthConfig)
+    wakatime: WakatimeConfig = field(default_factory=WakatimeConfig)
 
     @property
     def max_body_bytes(self) -> int:
@@ -60,6 +67,9 @@ class Config:
 
     def validate(self) -> None:
         self.auth.validate()
+        self.wakatime.validate()
+        if self.timezone is not None:
+            zone_info(self.timezone)
         if self.storage not in STORAGES:
             raise ConfigError(f"storage must be one of {', '.join(STORAGES)}, not {self.storage!r}")
         if self.synchronous not in SYNCHRONOUS:
@@ -150,6 +160,36 @@ def load_config(testing: bool, path: Path | None = None) -> Config:
         raise ConfigError("the [server] section must be a table")
     config = config_from_table(section, base)
     config.auth = auth_config_from_document(document)
+    config.wakatime = wakatime_config_from_document(document)
     config.testing = testing
     config.validate()
     return config
+
+
+def zone_info(name: str | None) -> tzinfo:
+    """The time zone of ``[server] timezone`` (an IANA name), else the system's local zone."""
+    if name is None:
+        return _system_zone()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone {name!r} is not an IANA time zone name") from None
+
+
+def _system_zone() -> tzinfo:
+    """The system's zone by IANA name where it can be found (so days follow its DST rules): TZ,
+    the target of /etc/localtime, /etc/timezone; else the current fixed offset."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with contextlib.suppress(OSError):
+        candidates.append(str(Path("/etc/localtime").resolve()).partition("/zoneinfo/")[2])
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    for candidate in candidates:
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    local = datetime.now().astimezone().tzinfo
+    assert local is not None
+    return local

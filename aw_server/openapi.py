@@ -480,6 +480,7 @@ def _secured(paths: dict[str, Any]) -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     from aw_server.auth import openapi as auth
+    from aw_server.wakatime.openapi import wakatime_paths
 
     return {
         "openapi": "3.1.0",
@@ -494,9 +495,18 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "tags": [
             {"name": t}
-            for t in ("server", "buckets", "events", "query", "export", "settings", "keys")
+            for t in (
+                "server",
+                "buckets",
+                "events",
+                "query",
+                "export",
+                "settings",
+                "keys",
+                "wakatime",
+            )
         ],
-        "paths": _secured({**PATHS, **auth.key_paths()}),
+        "paths": _secured({**PATHS, **auth.key_paths(), **wakatime_paths()}),
         "components": {
             "schemas": {**SCHEMAS, **auth.SCHEMAS},
             "securitySchemes": auth.SECURITY_SCHEMES,

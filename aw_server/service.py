@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -31,13 +31,14 @@ from aw_core.query import (
 )
 from aw_core.query import parse as parse_query
 from aw_core.query.ast import Program
-from aw_core.timeutil import parse_datetime, to_us
+from aw_core.timeutil import from_us, parse_datetime, to_us
 from aw_server.errors import BadRequest, BucketNotFound, Forbidden, NotFound
 from aw_server.querycache import Change, QueryCache, Reads
 from aw_server.storage.base import Storage
 from aw_server.wire import dumps
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Who may read which bucket: None reads everything (a request without a key on loopback).
 Reader = Callable[[str], bool] | None
@@ -128,6 +129,38 @@ def load_device_id(data_dir: Path) -> str:
     device_id = str(uuid.uuid4())
     path.write_text(device_id, encoding="utf-8")
     return device_id
+
+
+class Writes:
+    """The writes of one transaction (see Service.transaction), noting what they change."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.changes: list[Change] = []
+
+    def ensure_bucket(self, bucket: Bucket) -> bool:
+        """Create the bucket unless it exists; True if it was created."""
+        validate_bucket_id(bucket.id)
+        created = self.storage.create_bucket(bucket)
+        if created:
+            self.changes.append(Change(None))
+        return created
+
+    def replace_span(self, bucket_id: str, lo_us: int, hi_us: int, events: list[Event]) -> None:
+        """Replace the bucket's events that start within ``[lo, hi]`` by ``events``."""
+        old = [
+            e
+            for e in self.storage.get_events(bucket_id, from_us(lo_us), from_us(hi_us))
+            if lo_us <= e.start_us <= hi_us
+        ]
+        for event in old:
+            self.storage.delete_event(bucket_id, int(event.id or 0))
+        inserted = self.storage.insert_events(bucket_id, events)
+        touched = old + inserted
+        if touched:
+            start = min(e.start_us for e in touched)
+            end = max(e.start_us + e.duration_us for e in touched)
+            self.changes.append(Change(bucket_id, start, end))
 
 
 @dataclass
@@ -306,6 +339,14 @@ class Service:
             change = Change(bucket_id, min(before.end_us, written.end_us), written.end_us)
             self.query_cache.publish([change])
         return written
+
+    def transaction(self, fn: Callable[[Writes], T]) -> T:
+        """Run ``fn`` in one committed write, for features that change several things at once
+        (their own tables and buckets' events); what it changed is published after the commit."""
+        writes = Writes(self.storage)
+        result = self.storage.write(lambda: fn(writes))
+        self.query_cache.publish(writes.changes)
+        return result
 
     # -- export / import ---------------------------------------------------------------------
 

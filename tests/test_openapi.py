@@ -18,7 +18,8 @@ METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 def app_routes(app: Flask) -> set[tuple[str, str]]:
     routes = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/0/"):
+        # every API route but the API's own description (/api/ and /api/openapi.json)
+        if not rule.rule.startswith("/api/") or rule.endpoint.startswith("docs."):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in (rule.methods or set()) & METHODS:

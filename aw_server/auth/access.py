@@ -54,6 +54,16 @@ RULES: dict[str, Rule] = {
     "settings.set_setting": Rule(ADMIN),
     "settings.delete_setting": Rule(ADMIN),
     "log.get_log": Rule(ADMIN),
+    # WakaTime: heartbeats need append on the machine's bucket, reads read on it (by view)
+    "wakatime.post_heartbeats": BY_VIEW,
+    "wakatime.get_statusbar": BY_VIEW,
+    "wakatime.get_summaries": BY_VIEW,
+    "wakatime.get_stats": BY_VIEW,
+    "wakatime.get_all_time": BY_VIEW,
+    "wakatime.get_heartbeats": BY_VIEW,
+    "wakatime.get_projects": BY_VIEW,
+    "wakatime.get_goal": BY_VIEW,
+    "wakatime.post_plugin_error": Rule(None),  # any key (or loopback under the local policy)
     "keys.list_keys": Rule(ADMIN),
     "keys.create_key": Rule(ADMIN),
     "keys.update_key": Rule(ADMIN),

@@ -54,8 +54,9 @@ class ApiKey:
     rate_limit: int | None = None  # requests per minute; None: the preset's or the default
     preset: str | None = None
 
-    def expired(self, now: datetime) -> bool:
-        return self.expires is not None and now >= self.expires
+    def expired(self, now: Callable[[], datetime]) -> bool:
+        """Whether the key has expired (``now`` is called only for a key with an expiry)."""
+        return self.expires is not None and now() >= self.expires
 
     def to_json_dict(self) -> dict[str, Any]:
         """The key as listings show it: never the secret or its hash."""

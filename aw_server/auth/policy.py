@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -126,7 +127,9 @@ def _forwarded_for(req: Request) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_loopback(address: str) -> bool:
+    """(Cached: the same few addresses ask again and again, and parsing one costs microseconds.)"""
     try:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:
@@ -143,6 +146,10 @@ def client_address(req: Request, trusted_proxies: list[str]) -> tuple[str, bool]
     if trusted_proxies and _in_networks(peer, trusted_proxies):
         return _forwarded_for(req) or peer, False
     return peer, False
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _limit_headers(verdict: Verdict) -> dict[str, str]:
@@ -195,9 +202,10 @@ class Gate:
 
     def _key(self, secrets: list[str], address: str) -> ApiKey:
         failures = ("failed", address)
-        blocked = self.limiter.peek(failures, self.config.rate_failed_auth)
-        if not blocked.allowed:
-            raise _too_many(blocked, f"failed authentications from {address}")
+        if self.limiter.counting(failures):
+            blocked = self.limiter.peek(failures, self.config.rate_failed_auth)
+            if not blocked.allowed:
+                raise _too_many(blocked, f"failed authentications from {address}")
         key = next((k for k in map(self.keyring.find, secrets) if k is not None), None)
         problem = self._problem(key)
         if problem is not None:
@@ -222,7 +230,7 @@ class Gate:
             return "the API key is not valid", "unauthorized"
         if not key.enabled:
             return f"the API key {key.prefix}… has been revoked", "key_revoked"
-        if key.expired(datetime.now(UTC)):
+        if key.expired(_utc_now):
             return f"the API key {key.prefix}… has expired", "key_expired"
         return None
 

@@ -58,6 +58,11 @@ class RateLimiter:
             entry[1] += 1
             return self._verdict(entry, limit, now)
 
+    def counting(self, name: object) -> bool:
+        """Whether anything was counted under ``name`` lately (a lock-free first look: most
+        names, like an address that never failed to authenticate, have nothing)."""
+        return name in self._windows
+
     def peek(self, name: object, limit: int) -> Verdict:
         """The verdict for one more request, without counting it: ``allowed`` is False once
         ``limit`` requests were counted this window."""

@@ -1,0 +1,201 @@
+"""The WakaTime read APIs: status bar, summaries, stats, heartbeats of a day, projects.
+
+Coding time is computed from the raw heartbeats with the same rule that makes the
+ActivityWatch events (aw_server/wakatime/durations.py), so totals equal the events' durations.
+Only machines whose bucket the request may read are counted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request
+
+from aw_server.auth.access import can
+from aw_server.auth.scopes import READ
+from aw_server.config import zone_info
+from aw_server.errors import BadRequest, Forbidden
+from aw_server.wakatime import summaries as S
+from aw_server.wakatime.durations import durations
+from aw_server.wakatime.model import Heartbeat
+from aw_server.wakatime.store import HeartbeatStore
+from aw_server.wakatime.view import bucket_id
+
+FILTERS = ("project", "language", "editor", "operating_system", "machine", "category", "branch")
+
+
+def _store() -> HeartbeatStore:
+    store: HeartbeatStore = current_app.extensions["aw_wakatime_store"]
+    return store
+
+
+def _timeout_us() -> int:
+    return int(current_app.extensions["aw_config"].wakatime.timeout) * 1_000_000
+
+
+def request_zone() -> ZoneInfo:
+    """``?timezone=``, else the ``Timezone`` header the CLIs send, else ``[server] timezone``,
+    else the system's zone."""
+    for value in (request.args.get("timezone"), request.headers.get("Timezone")):
+        if value:
+            try:
+                return S.zone(value)
+            except S.RangeError as exc:
+                raise BadRequest(str(exc)) from None
+    zone = zone_info(current_app.extensions["aw_config"].timezone)
+    return zone if isinstance(zone, ZoneInfo) else ZoneInfo("UTC")
+
+
+def readable_machines() -> Callable[[str], bool]:
+    """Which machines' heartbeats this request may read; 403 if it may read none there are."""
+    store = _store()
+    machines = store.machines()
+    allowed = {m for m in machines if can(READ, bucket_id(m))}
+    if machines and not allowed:
+        raise Forbidden(
+            "this API key may read no WakaTime bucket (needs read:aw-watcher-wakatime_*)"
+        )
+    return allowed.__contains__
+
+
+def slices(lo_us: int, hi_us: int) -> list[S.Slice]:
+    """Every readable heartbeat's coding time that may fall in ``[lo, hi]``."""
+    store = _store()
+    timeout = _timeout_us()
+    readable = readable_machines()
+    rows = store.between(lo_us - timeout, hi_us)
+    result: list[S.Slice] = []
+    start = 0
+    for index in range(1, len(rows) + 1):
+        if index < len(rows) and rows[index][1].machine == rows[start][1].machine:
+            continue
+        beats: list[Heartbeat] = [h for _, h in rows[start:index]]
+        start = index
+        machine = beats[0].machine
+        if not readable(machine):
+            continue
+        later = store.after(machine, beats[-1].time_us)
+        lengths = durations(
+            [b.time_us for b in beats], later[1].time_us if later else None, timeout
+        )
+        result.extend(S.Slice.of(b, d) for b, d in zip(beats, lengths, strict=True) if d)
+    return result
+
+
+def _today(zone: ZoneInfo) -> date:
+    return datetime.now(zone).date()
+
+
+def _now_us() -> int:
+    return int(time.time() * 1_000_000)
+
+
+def _days(first: date, last: date, zone: ZoneInfo) -> list[S.DayTotals]:
+    lo = S.midnight_us(first, zone)
+    hi = S.midnight_us(last + timedelta(days=1), zone)
+    chosen = {k: v for k, v in request.args.items() if k in FILTERS and v}
+    found = slices(lo, hi)
+    if chosen:
+        found = S.filter_slices(found, chosen)
+    return S.day_totals(found, first, last, zone)
+
+
+def _bad_range(fn: Callable[[], tuple[date, date]]) -> tuple[date, date]:
+    try:
+        return fn()
+    except S.RangeError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _first_day(zone: ZoneInfo) -> date | None:
+    first = _store().first_time()
+    return S.local_day(first, zone) if first is not None else None
+
+
+def statusbar() -> dict[str, Any]:
+    zone = request_zone()
+    today = _today(zone)
+    (totals,) = _days(today, today, zone)
+    return S.statusbar_response(totals, zone, _now_us())
+
+
+def summaries() -> dict[str, Any]:
+    zone = request_zone()
+    today = _today(zone)
+    name = request.args.get("range")
+    if name:
+        first, last = _bad_range(lambda: S.parse_range(name, today, first_day=_first_day(zone)))
+    else:
+        start, end = request.args.get("start"), request.args.get("end")
+        first, last = _bad_range(lambda: S.parse_start_end(start, end, today, zone))
+    return S.summaries_response(_days(first, last, zone), zone)
+
+
+def stats(range_name: str) -> dict[str, Any]:
+    zone = request_zone()
+    today = _today(zone)
+    first, last = _bad_range(lambda: S.parse_range(range_name, today, first_day=_first_day(zone)))
+    return S.stats_response(
+        _days(first, last, zone),
+        zone,
+        range_name=range_name,
+        today=today,
+        now_us=_now_us(),
+        timeout_s=_timeout_us() // 1_000_000,
+    )
+
+
+def all_time() -> dict[str, Any]:
+    zone = request_zone()
+    today = _today(zone)
+    first = _first_day(zone) or today
+    return S.all_time_response(
+        _days(first, today, zone), zone, timeout_s=_timeout_us() // 1_000_000
+    )
+
+
+def heartbeats_of_day() -> dict[str, Any]:
+    zone = request_zone()
+    value = request.args.get("date")
+    if not value:
+        raise BadRequest("missing required 'date' parameter (YYYY-MM-DD)")
+    try:
+        day = S.parse_day(value, _today(zone), zone)
+    except S.RangeError as exc:
+        raise BadRequest(str(exc)) from None
+    lo, hi = S.midnight_us(day, zone), S.midnight_us(day + timedelta(days=1), zone) - 1
+    readable = readable_machines()
+    rows = [(i, h) for i, h in _store().between(lo, hi) if readable(h.machine)]
+    rows.sort(key=lambda row: (row[1].time_us, row[0]))
+    return {
+        "data": [h.to_wire(str(i)) for i, h in rows],
+        "start": S.utc_text(lo),
+        "end": S.utc_text(hi),
+        "timezone": zone.key,
+    }
+
+
+def projects() -> dict[str, Any]:
+    """Every project with its first and last heartbeat, newest first."""
+    readable = readable_machines()
+    seen: dict[str, tuple[int, int]] = {}
+    for project, machine, start, end in _store().projects():
+        if project and readable(machine):
+            first, last = seen.get(project, (start, end))
+            seen[project] = (min(first, start), max(last, end))
+    ordered = sorted(seen.items(), key=lambda item: -item[1][1])
+    return {
+        "data": [
+            {
+                "id": name,
+                "name": name,
+                "first_heartbeat_at": S.utc_text(first),
+                "last_heartbeat_at": S.utc_text(last),
+            }
+            for name, (first, last) in ordered
+        ]
+    }
