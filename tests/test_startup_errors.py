@@ -98,3 +98,18 @@ def test_unwritable_log_dir_still_serves(isolated_dirs: dict[str, str]) -> None:
     server = ServerProcess(["--storage", "memory"], subprocess_env(), free_port()).start()
     assert server.stop() == 0
     assert "cannot write a log file" in server.output()
+
+
+def test_beyond_loopback_without_keys_says_how_to_make_one(isolated_dirs: dict[str, str]) -> None:
+    """Bound to every address with no key, other machines can do nothing: the server says so,
+    with the command that creates a key for this database; once one exists, it does not."""
+    env = subprocess_env()
+    server = ServerProcess(["--testing", "--host", "0.0.0.0"], env, free_port()).start()
+    server.stop()
+    assert "other machines need an API key and none exists" in server.output()
+    assert "aw-server --testing keys create --name my-phone --preset watcher" in server.output()
+    created = run_cli("--testing", "keys", "create", "--name", "phone", "--preset", "watcher")
+    assert created.returncode == 0, created.stderr
+    again = ServerProcess(["--testing", "--host", "0.0.0.0"], env, free_port()).start()
+    again.stop()
+    assert "none exists" not in again.output()
