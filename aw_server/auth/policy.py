@@ -14,6 +14,7 @@ import binascii
 import functools
 import ipaddress
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ from aw_server.wsgi import CLIENT_ADDRESS_KEY
 logger = logging.getLogger(__name__)
 
 FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+_FORWARDING_ENVIRON = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP")
 MAX_SECRET_LENGTH = 512
 # Endpoints anyone may call without a key (aw-server-rust keeps /info open too): the server's
 # identity, the API's description, and the dashboard's files (it asks for a key itself).
@@ -59,7 +61,12 @@ def current_principal() -> Principal:
     return principal
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
 def _b64(text: str) -> str | None:
+    if not _BASE64.fullmatch(text):
+        return None  # e.g. a plain UUID key: no exception to raise and catch on every request
     try:
         return base64.b64decode(text.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
@@ -176,12 +183,24 @@ class Gate:
         self.limiter = limiter
 
     def authenticate(self) -> None:
-        if request.method == "OPTIONS":
+        environ = request.environ
+        if environ.get("REQUEST_METHOD") == "OPTIONS":
             return
-        address, local = client_address(request, self.config.trusted_proxies)
+        # Every heartbeat passes here: a request from loopback without a key or proxy headers
+        # (the common case) is told by a few lookups in the WSGI environ, without parsing.
+        if any(name in environ for name in _FORWARDING_ENVIRON):
+            address, local = client_address(request, self.config.trusted_proxies)
+        else:
+            address = environ.get("REMOTE_ADDR") or ""
+            local = _is_loopback(address)
         # the request log (outside Flask, aw_server/wsgi.py) names this address, not a proxy's
-        request.environ[CLIENT_ADDRESS_KEY] = address
-        secrets = presented_secrets(request)
+        environ[CLIENT_ADDRESS_KEY] = address
+        presents = (
+            "HTTP_AUTHORIZATION" in environ
+            or "HTTP_X_API_KEY" in environ
+            or "api_key" in environ.get("QUERY_STRING", "")
+        )
+        secrets = presented_secrets(request) if presents else None
         if secrets is not None:
             g.aw_principal = Principal(self._key(secrets, address))
             return
