@@ -631,7 +631,7 @@ def test_keyboard_navigation(site: Site, day: datetime) -> None:
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert "ActivityWatch" in focused
-    for _ in range(3):
+    for _ in range(4):
         page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Buckets"
     page.keyboard.press("Enter")

@@ -1,5 +1,6 @@
-// The one place that talks to the server: every failure becomes an ApiError with the server's
-// message, and every request carries the API key kept in this browser (if any).
+// The one place that talks to the server (/api/0, and WakaTime's read API under /api/v1): every
+// failure becomes an ApiError with the server's message, and every request carries the API key
+// kept in this browser (if any).
 
 export class ApiError extends Error {
   constructor(message, status = 0, type = null, code = null, needsKey = false) {
@@ -45,12 +46,21 @@ async function failure(response) {
   return new ApiError(message, response.status, data && data.type, data && data.code, needsKey);
 }
 
-async function send(path, options) {
+async function send(url, options) {
   try {
-    return await fetch(`/api/0/${path}`, options);
+    return await fetch(url, options);
   } catch (error) {
     throw new ApiError(`Cannot reach the server (${error.message})`);
   }
+}
+
+// The answer's JSON (its text if it is not JSON, null if empty); an ApiError for a failure.
+async function call(url, options) {
+  const response = await send(url, options);
+  if (!response.ok) throw await failure(response);
+  const text = await response.text();
+  if (!text) return null;
+  try { return JSON.parse(text); } catch { return text; }
 }
 
 export async function api(path, { method = "GET", body, key } = {}) {
@@ -61,11 +71,15 @@ export async function api(path, { method = "GET", body, key } = {}) {
     options.body = JSON.stringify(body);
     options.headers["Content-Type"] = "application/json";
   }
-  const response = await send(path, options);
-  if (!response.ok) throw await failure(response);
-  const text = await response.text();
-  if (!text) return null;
-  try { return JSON.parse(text); } catch { return text; }
+  return call(`/api/0/${path}`, options);
+}
+
+// WakaTime's summaries of the days `start` to `end` (YYYY-MM-DD, both included), cut at the
+// midnights of `timezone` (an IANA name; without one the server picks its own zone).
+export function codingSummaries(start, end, timezone) {
+  const params = new URLSearchParams({ start, end });
+  if (timezone) params.set("timezone", timezone);
+  return call(`/api/v1/users/current/summaries?${params}`, { headers: authHeaders() });
 }
 
 // Whether the server accepts `key`: /info needs no scope, but a key sent with it is checked.
@@ -73,7 +87,7 @@ export const checkKey = (key) => api("info", { key });
 
 // Save an API answer as a file. A link would do without a key, but a link cannot send one.
 export async function download(path, fallbackName) {
-  const response = await send(path, { headers: authHeaders() });
+  const response = await send(`/api/0/${path}`, { headers: authHeaders() });
   if (!response.ok) throw await failure(response);
   const disposition = response.headers.get("Content-Disposition") || "";
   const named = disposition.match(/filename\*=UTF-8''([^;]+)/i) || disposition.match(/filename="?([^";]+)"?/i);

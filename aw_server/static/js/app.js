@@ -4,6 +4,7 @@ import { applyTheme, showError, KEY_CHANGED, NEEDS_KEY } from "./ui.js";
 import { renderLogin } from "./login.js";
 import * as activity from "./pages/activity.js";
 import * as timeline from "./pages/timeline.js";
+import * as coding from "./pages/coding.js";
 import * as buckets from "./pages/buckets.js";
 import * as bucket from "./pages/bucket.js";
 import * as queryPage from "./pages/query.js";
@@ -13,6 +14,7 @@ import * as access from "./pages/access.js";
 const routes = [
   [/^\/activity$/, activity],
   [/^\/timeline$/, timeline],
+  [/^\/coding$/, coding],
   [/^\/buckets$/, buckets],
   [/^\/buckets\/(.+)$/, bucket],
   [/^\/query$/, queryPage],

@@ -4,15 +4,16 @@ import { colorFor } from "./colors.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
-// A ranked list: label, a proportional SVG bar, and the duration as text.
-export function barList(items, { label = (i) => i.label, color = () => null, testid = "" } = {}) {
+// A ranked list: label, a proportional SVG bar, and the duration as text. `labelHtml` may mark
+// the label up (already escaped), e.g. with places where a long path may wrap.
+export function barList(items, { label = (i) => i.label, labelHtml = (i) => esc(label(i)), color = () => null, testid = "" } = {}) {
   if (!items.length) return `<p class="muted">Nothing recorded.</p>`;
   const max = Math.max(...items.map((i) => i.seconds), 1);
   const rows = items.map((item) => {
     const width = Math.max(0.5, (item.seconds / max) * 100).toFixed(2);
     const fill = color(item) || "var(--bar)";
     return `<tr data-seconds="${item.seconds}">
-      <td class="label">${esc(label(item))}</td>
+      <td class="label">${labelHtml(item)}</td>
       <td class="bar"><svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
         <rect x="0" y="0" width="100" height="10" fill="var(--bar-bg)"></rect>
         <rect x="0" y="0" width="${width}" height="10" fill="${esc(fill)}"><title>${esc(label(item))}: ${duration(item.seconds)}</title></rect>
@@ -22,8 +23,9 @@ export function barList(items, { label = (i) => i.label, color = () => null, tes
   return `<table class="barlist" data-testid="${esc(testid)}"><tbody>${rows.join("")}</tbody></table>`;
 }
 
-// Vertical columns (hours of a day or days of a week), with a button to show the numbers as a table.
-export function columnChart(container, values, { title }) {
+// Vertical columns (hours of a day or days of a week), with a button to show the numbers as a
+// table whose value column is called `valueName`.
+export function columnChart(container, values, { title, valueName = "active" }) {
   const max = Math.max(...values.map((v) => v.seconds), 60);
   const width = 720, height = 180, bottom = 20, gap = 3;
   const columnWidth = width / values.length;
@@ -40,7 +42,7 @@ export function columnChart(container, values, { title }) {
       <svg viewBox="0 0 ${width} ${height}" preserveAspectRatio="none">${parts.join("")}</svg>
     </div>
     <button type="button" class="toggle-table" aria-expanded="false">Show as table</button>
-    <table class="chart-table" hidden><thead><tr><th>period</th><th class="num">active</th></tr></thead>
+    <table class="chart-table" hidden><thead><tr><th>period</th><th class="num">${esc(valueName)}</th></tr></thead>
       <tbody>${values.map((v) => `<tr><td>${esc(v.label)}</td><td class="num" data-seconds="${v.seconds}">${duration(v.seconds)}</td></tr>`).join("")}</tbody></table>`;
   const button = container.querySelector(".toggle-table");
   const table = container.querySelector(".chart-table");

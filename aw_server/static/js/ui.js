@@ -41,3 +41,29 @@ export function navigate(path, params = {}) {
   const search = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "")).toString();
   location.hash = `#${path}${search ? "?" + search : ""}`;
 }
+
+// Copy a field's value (or an element's text) and leave it selected. The clipboard API exists
+// only in secure contexts (https, localhost); elsewhere the selection is copied the old way, or
+// left selected for the user to copy. True if the text reached the clipboard.
+export async function copyText(element) {
+  const field = "value" in element;
+  if (field) {
+    element.focus();
+    element.select();
+  } else {
+    getSelection().selectAllChildren(element);
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    try {
+      await navigator.clipboard.writeText(field ? element.value : element.textContent);
+      return true;
+    } catch {
+      // permission refused: fall through to the selection
+    }
+  }
+  try {
+    return document.execCommand("copy");
+  } catch {
+    return false;
+  }
+}

@@ -2,7 +2,8 @@
 // re-enable, delete; and which key this browser sends.
 import { del, forgetKey, get, patch, post, storedKey } from "../api.js";
 import { esc } from "../util.js";
-import { askForKey, keyChanged, showError } from "../ui.js";
+import { askForKey, copyText, keyChanged, showError } from "../ui.js";
+import { PRESET as WAKATIME, configLines } from "../wakatime.js";
 
 // The server's presets (aw_server/auth/scopes.py PRESETS; a test checks that they agree), with
 // what each is for.
@@ -29,7 +30,7 @@ function integrationBundle(secret, name) {
   return btoa(String.fromCharCode(...new TextEncoder().encode(json)));
 }
 
-export async function render(root) {
+export async function render(root, params) {
   root.innerHTML = `<h1>Access</h1>
     <p class="muted">API keys let watchers, other devices and scripts use this server, each limited to what it needs.
       Requests from the server's own machine need no key unless the server runs with <code>--auth required</code>.</p>
@@ -58,8 +59,26 @@ export async function render(root) {
   const reload = async () => show(await get("keys"));
   show(keys);
   wireActions(root, list, () => keys, reload);
-  wireCreate(root, section.querySelector("[data-testid=create-form]"), reload);
+  const form = section.querySelector("[data-testid=create-form]");
+  wireCreate(root, form, reload);
+  preselect(form, params);
   return null;
+}
+
+// Names offered for a key that a link asks for by its preset.
+const SUGGESTED_NAMES = { [WAKATIME]: "editor plugins" };
+
+// A link may ask for a key of one preset (`#/access?preset=wakatime`, from the Coding page): the
+// form starts with that preset and a name, focused, so Enter creates the key.
+function preselect(form, params) {
+  const preset = params ? params.get("preset") : null;
+  const radio = [...form.querySelectorAll("input[name=preset]")].find((r) => r.value && r.value === preset);
+  if (!radio) return;
+  radio.checked = true;
+  if (!form.key_name.value) form.key_name.value = SUGGESTED_NAMES[preset] || "";
+  form.dispatchEvent(new Event("input")); // the scope preview follows
+  form.key_name.focus();
+  form.key_name.select();
 }
 
 // The start of this browser's key, never more of it than the server's listings show.
@@ -239,14 +258,15 @@ function showCreated(slot, key) {
     <p class="warning" role="alert"><strong>Copy the secret now: it will not be shown again.</strong> The server keeps only its hash.</p>
     <label for="new-secret">Secret</label>
     <div class="copy-row"><input id="new-secret" class="code" data-testid="secret" readonly value="${esc(key.secret)}">
-      <button type="button" data-copy="new-secret">Copy secret</button></div>
+      <button type="button" data-copy="new-secret" data-what="secret">Copy secret</button></div>
     <label for="new-bundle">Integration bundle</label>
     <div class="copy-row"><textarea id="new-bundle" class="code bundle" data-testid="bundle" rows="3" readonly spellcheck="false">${esc(bundle)}</textarea>
-      <button type="button" data-copy="new-bundle">Copy bundle</button></div>
+      <button type="button" data-copy="new-bundle" data-what="bundle">Copy bundle</button></div>
     <p class="muted">For reporters that take one string: base64 of compact JSON with <code>version</code> 1, the server's
       address as <code>endpoint</code> (<code>${esc(location.origin)}</code>), the secret as <code>apiKey</code> and the key's
       <code>name</code>. aw-client and the watchers built on it take the secret as <code>api_key</code> under
       <code>[server]</code> in <code>aw-client.toml</code>.</p>
+    ${key.preset === WAKATIME ? wakatimeLines(key.secret) : ""}
     <div class="controls"><button type="button" class="primary" data-testid="done">Done: hide the secret</button>
       <span role="status" data-testid="copied"></span></div>
   </section>`;
@@ -256,7 +276,7 @@ function showCreated(slot, key) {
     const button = event.target.closest("[data-copy]");
     if (!button) return;
     const field = panel.querySelector(`#${button.dataset.copy}`);
-    said.textContent = (await copy(field)) ? `Copied the ${field.id === "new-secret" ? "secret" : "bundle"}.` : "Selected: press Ctrl+C (⌘C) to copy.";
+    said.textContent = (await copyText(field)) ? `Copied the ${button.dataset.what}.` : "Selected: press Ctrl+C (⌘C) to copy.";
     said.className = "ok";
   });
   panel.querySelectorAll("input, textarea").forEach((field) => field.addEventListener("focus", () => field.select()));
@@ -264,22 +284,10 @@ function showCreated(slot, key) {
   panel.focus();
 }
 
-// The clipboard API exists only in secure contexts (https, localhost); elsewhere the text is
-// selected and copied the old way, or left selected for the user to copy.
-async function copy(field) {
-  field.focus();
-  field.select();
-  if (navigator.clipboard && window.isSecureContext) {
-    try {
-      await navigator.clipboard.writeText(field.value);
-      return true;
-    } catch {
-      // permission refused: fall through to the selection
-    }
-  }
-  try {
-    return document.execCommand("copy");
-  } catch {
-    return false;
-  }
+// A WakaTime key's use, ready to paste: the lines of ~/.wakatime.cfg with its secret.
+function wakatimeLines(secret) {
+  return `<label for="new-cfg">For editor plugins, the lines of <code>~/.wakatime.cfg</code></label>
+    <div class="copy-row"><textarea id="new-cfg" class="code cfg" data-testid="wakatime-cfg" rows="3" wrap="off" readonly
+      spellcheck="false">${esc(configLines(secret))}</textarea>
+      <button type="button" data-copy="new-cfg" data-what="lines">Copy lines</button></div>`;
 }
