@@ -118,3 +118,87 @@ def bulk_events(count: int, seed: int = 7) -> list[dict[str, Any]]:
         )
         t += timedelta(seconds=duration)
     return events
+
+
+# WakaTime heartbeats as the Go wakatime-cli sends them from VS Code on Linux.
+WAKATIME_AGENT = (
+    "wakatime/v1.102.1 (linux-6.1.0-28-amd64-x86_64) go1.23.2 vscode/1.95.3 vscode-wakatime/24.9.2"
+)
+# project -> (branch, files relative to the project root, with their language)
+WAKATIME_PROJECTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "aw-server-py": (
+        "main",
+        [
+            ("aw_server/app.py", "Python"),
+            ("aw_server/wakatime/ingest.py", "Python"),
+            ("tests/test_wakatime_ingest.py", "Python"),
+            ("README.md", "Markdown"),
+        ],
+    ),
+    "dashboard": (
+        "feature/coding-view",
+        [("src/coding.js", "JavaScript"), ("src/style.css", "CSS"), ("index.html", "HTML")],
+    ),
+    "dotfiles": ("master", [(".bashrc", "Bash"), ("nvim/init.lua", "Lua")]),
+}
+WAKATIME_DEPENDENCIES = {
+    "Python": ["flask", "peewee", "orjson"],
+    "JavaScript": ["chart.js"],
+}
+
+
+def wakatime_heartbeat(
+    time_us: int, project: str, file: tuple[str, str], rng: random.Random
+) -> dict[str, Any]:
+    """One heartbeat object as the Go CLI posts it."""
+    path, language = file
+    branch, _ = WAKATIME_PROJECTS[project]
+    lines = rng.randint(40, 900)
+    return {
+        "entity": f"/home/ann/src/{project}/{path}",
+        "type": "file",
+        "category": "coding",
+        "time": time_us / 1_000_000,
+        "project": project,
+        "project_root_count": 4,
+        "branch": branch,
+        "language": language,
+        "dependencies": WAKATIME_DEPENDENCIES.get(language, []),
+        "lines": lines,
+        "lineno": rng.randint(1, lines),
+        "cursorpos": rng.randint(1, 80),
+        "line_additions": rng.randint(0, 3),
+        "line_deletions": rng.randint(0, 2),
+        "is_write": rng.random() < 0.2,
+        "user_agent": WAKATIME_AGENT,
+    }
+
+
+def wakatime_session(
+    first_us: int, count: int, step_s: int, *, seed: int = 11, breaks: bool = False
+) -> list[dict[str, Any]]:
+    """``count`` heartbeats in time order from ``first_us``, one every ``step_s`` seconds (plus
+    up to a second of jitter: real times are not whole seconds). The project changes every
+    ~45 minutes, the file every few heartbeats. With ``breaks``, work comes in days of 8 hours
+    with a pause of 15-90 minutes now and then, as a queue collected offline holds it."""
+    rng = random.Random(seed)
+    names = list(WAKATIME_PROJECTS)
+    result = []
+    base = day_start = first_us  # the jitter is added to each time, so it does not add up
+    project, file = names[0], WAKATIME_PROJECTS[names[0]][1][0]
+    per_project = max(1, 45 * 60 // step_s)
+    for i in range(count):
+        if i % per_project == 0:
+            project = names[(i // per_project) % len(names)]
+            file = WAKATIME_PROJECTS[project][1][0]
+        elif rng.random() < 0.3:
+            file = rng.choice(WAKATIME_PROJECTS[project][1])
+        result.append(wakatime_heartbeat(base + rng.randint(0, 999_999), project, file, rng))
+        gap = step_s * 1_000_000
+        if breaks and rng.random() < 0.03:
+            gap = rng.randint(15, 90) * 60_000_000
+        if breaks and base - day_start > 8 * 3_600_000_000:
+            gap = 16 * 3_600_000_000
+            day_start = base + gap
+        base += gap
+    return result

@@ -11,18 +11,23 @@ The row "heartbeats, one connection, with a key" runs on this server only (the o
 has no API keys): the heartbeat workload with and without ``Authorization: Bearer <key>`` in
 alternating blocks, reported as keyed/keyless. The auth gate's own cost per request is then
 measured in-process (bench/auth_gate.py).
+
+The WakaTime rows run on this server only too (the official server has no WakaTime API), each
+on a fresh server of its own once the pair is stopped (bench/wakatime_workloads.py).
+``--only WakaTime`` runs just them, without starting the pair.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench import auth_gate, data, workloads
+from bench import auth_gate, data, wakatime_workloads, workloads
 from bench.servers import ROOT, Server, official_server, our_server
 
 SIZES = {
@@ -140,79 +145,74 @@ def render(results: dict[str, Any], official: str, ours: str) -> str:
             lines.append(row(label, key, unit, higher, results[label]["figures"], official, ours))
         if (label, key) == KEYED_AFTER and KEYED in results:
             lines += keyed_rows(results[KEYED]["figures"][ours])
-    memory = results["memory"]
-    lines.append(
-        f"| RSS at end / peak (MiB) | {memory[official][0]:.0f} / {memory[official][1]:.0f} | "
-        f"{memory[ours][0]:.0f} / {memory[ours][1]:.0f} | | |"
-    )
-    startup = results["startup"]
-    lines.append(
-        f"| startup to first answer (s) | {startup[official]:.2f} | {startup[ours]:.2f} | {startup[official] / startup[ours]:.1f}x | |"
-    )
+    lines += wakatime_workloads.rows(results)
+    if "memory" in results:  # the pair ran
+        memory = results["memory"]
+        lines.append(
+            f"| RSS at end / peak (MiB) | {memory[official][0]:.0f} / {memory[official][1]:.0f} | "
+            f"{memory[ours][0]:.0f} / {memory[ours][1]:.0f} | | |"
+        )
+        startup = results["startup"]
+        lines.append(
+            f"| startup to first answer (s) | {startup[official]:.2f} | {startup[ours]:.2f} | {startup[official] / startup[ours]:.1f}x | |"
+        )
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="bench")
-    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
-    parser.add_argument(
-        "--only",
-        metavar="TEXT",
-        help="run only the workloads whose name contains TEXT (e.g. 'query', 'heartbeats', 'with a key')",
-    )
-    args = parser.parse_args()
-    size = SIZES["quick" if args.quick else "full"]
-    official, ours = official_server(), our_server()
-    servers = [official, ours]
-    results: dict[str, Any] = {
-        "when": workloads.now(),
-        "sizes": size,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": __import__("os").cpu_count(),
-            "platform": platform.platform(),
-        },
-    }
+def pair_steps(
+    size: dict[str, int], only: str | None
+) -> list[tuple[str, Callable[[Server], dict[str, Any]]]]:
+    """The workloads run on both servers (and the keyed one, on ours), ``only`` those whose
+    label holds that text; the query rows bring the step loading their data. Data is made
+    on first use (before any timing starts), so a run of other rows does not wait for it."""
+    bulk = functools.cache(lambda: data.bulk_events(size["bulk"]))
+    query_data = functools.cache(lambda: data.window_afk_web(size["window"]))
+    steps: list[tuple[str, Callable[[Server], dict[str, Any]]]] = [
+        (
+            "heartbeats, one connection",
+            lambda s: workloads.heartbeats_single(s, size["hb_single"]),
+        ),
+        (
+            KEYED,
+            lambda s: workloads.heartbeats_keyed(s, size["hb_single"], workloads.create_api_key(s)),
+        ),
+        (
+            "heartbeats, 8 threads",
+            lambda s: workloads.heartbeats_threads(s, size["threads"], size["per_thread"]),
+        ),
+        ("bulk insert", lambda s: workloads.bulk_insert(s, bulk())),
+        ("GET all events", workloads.get_all),
+        (
+            "load query data",
+            lambda s: (workloads.load_query_data(s, query_data()), {"check": {}})[1],
+        ),
+        ("query, 1 day", lambda s: workloads.query(s, 1, size["query_repeat"])),
+        ("query, 7 days", lambda s: workloads.query(s, 7, size["query_repeat"])),
+        (
+            "query, 7 days, named, repeated",
+            lambda s: workloads.query(s, 7, size["query_repeat"], name="activity"),
+        ),
+        ("export", workloads.export),
+    ]
+    if only:
+        wanted = [label for label, _ in steps if only in label]
+        if any(label.startswith("query") for label in wanted):
+            wanted.insert(0, "load query data")
+        steps = [step for step in steps if step[0] in wanted]
+    return steps
+
+
+def side_by_side(
+    steps: list[tuple[str, Callable[[Server], dict[str, Any]]]],
+    servers: list[Server],
+    results: dict[str, Any],
+) -> None:
+    """Start ``servers`` (official, ours), run the steps on both, stop them."""
+    ours = servers[1]
     try:
         for server in servers:
             server.start()
         results["startup"] = {s.name: s.startup_seconds for s in servers}
-        bulk = data.bulk_events(size["bulk"])
-        query_data = data.window_afk_web(size["window"])
-        steps: list[tuple[str, Callable[[Server], dict[str, Any]]]] = [
-            (
-                "heartbeats, one connection",
-                lambda s: workloads.heartbeats_single(s, size["hb_single"]),
-            ),
-            (
-                KEYED,
-                lambda s: workloads.heartbeats_keyed(
-                    s, size["hb_single"], workloads.create_api_key(s)
-                ),
-            ),
-            (
-                "heartbeats, 8 threads",
-                lambda s: workloads.heartbeats_threads(s, size["threads"], size["per_thread"]),
-            ),
-            ("bulk insert", lambda s: workloads.bulk_insert(s, bulk)),
-            ("GET all events", workloads.get_all),
-            (
-                "load query data",
-                lambda s: (workloads.load_query_data(s, query_data), {"check": {}})[1],
-            ),
-            ("query, 1 day", lambda s: workloads.query(s, 1, size["query_repeat"])),
-            ("query, 7 days", lambda s: workloads.query(s, 7, size["query_repeat"])),
-            (
-                "query, 7 days, named, repeated",
-                lambda s: workloads.query(s, 7, size["query_repeat"], name="activity"),
-            ),
-            ("export", workloads.export),
-        ]
-        if args.only:
-            wanted = [label for label, _ in steps if args.only in label]
-            if any(label.startswith("query") for label in wanted):
-                wanted.insert(0, "load query data")
-            steps = [step for step in steps if step[0] in wanted]
         for index, (label, work) in enumerate(steps):
             if label == KEYED:
                 run_ours(label, ours, work, results)
@@ -222,6 +222,34 @@ def main() -> None:
     finally:
         for server in servers:
             server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="bench")
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        help="run only the workloads whose name contains TEXT (e.g. 'query', 'heartbeats', "
+        "'with a key', 'WakaTime')",
+    )
+    args = parser.parse_args()
+    size = SIZES["quick" if args.quick else "full"]
+    official, ours = official_server(), our_server()
+    results: dict[str, Any] = {
+        "when": workloads.now(),
+        "sizes": size,
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": __import__("os").cpu_count(),
+            "platform": platform.platform(),
+        },
+    }
+    steps = pair_steps(size, args.only)
+    if steps:  # "--only WakaTime" needs neither server of the pair
+        side_by_side(steps, [official, ours], results)
+    # measured once the pair is stopped, so it takes no CPU from them
+    wakatime_workloads.run(args.quick, args.only, results)
     table = render(results, official.name, ours.name)
     if KEYED in results:  # measured once the servers are stopped, so they take no CPU from it
         print("  auth gate, in-process ...", end="", flush=True, file=sys.stderr)
