@@ -124,6 +124,10 @@ def register_security(app: Flask, config: Config) -> None:
         origin = request.headers.get("Origin")
         if origin is None or request.method not in _UNSAFE_METHODS:
             return
+        # A valid key proves the caller is no page riding on a local user's access (the
+        # WakaTime browser extensions post from their own origin, with a key).
+        if current_principal().key is not None:
+            return
         if own_origin(origin):
             return
         if any(p.match(origin) for p in patterns):

@@ -61,6 +61,7 @@ def get_projects(user: str) -> Response:
 
 def get_goal(user: str, goal_id: str) -> Response:
     check_user(user)
+    reading.require_read()  # a read like the others: a key that may not read gets its 403
     raise NotFound("goals are not kept by this server")
 
 

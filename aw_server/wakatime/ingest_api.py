@@ -128,11 +128,13 @@ def _store(writes: Writes, machine: str, beats: list[Heartbeat]) -> list[tuple[i
     digests = [beat.digest() for beat in beats]
     beats = _resolve_placeholders(store, beats)
     results = store.add(list(zip(digests, beats, strict=True)))
-    new = [beat for beat, (_, fresh) in zip(beats, results, strict=True) if fresh]
+    new = [beat for _, beat, fresh in results if fresh]
     timeout_us = wakatime_config().timeout * 1_000_000
     for first, last in _clusters(sorted(b.time_us for b in new), timeout_us):
         refresh(store, writes, machine, first, last, timeout_us)
-    return [(heartbeat_id, beat) for beat, (heartbeat_id, _) in zip(beats, results, strict=True)]
+    # a duplicate is answered as its first copy was stored (a replay of a placeholder may
+    # resolve differently now; its cursor or line count may differ)
+    return [(heartbeat_id, stored) for heartbeat_id, stored, _ in results]
 
 
 def _clusters(times: list[int], timeout_us: int) -> list[tuple[int, int]]:

@@ -16,14 +16,15 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request
 
 from aw_server.auth.access import can
-from aw_server.auth.scopes import READ
+from aw_server.auth.policy import current_principal
+from aw_server.auth.scopes import ADMIN, READ
 from aw_server.config import zone_info
 from aw_server.errors import BadRequest, Forbidden
 from aw_server.wakatime import summaries as S
 from aw_server.wakatime.durations import durations
 from aw_server.wakatime.model import Heartbeat
 from aw_server.wakatime.store import HeartbeatStore
-from aw_server.wakatime.view import bucket_id
+from aw_server.wakatime.view import BUCKET_PREFIX, bucket_id
 
 FILTERS = ("project", "language", "editor", "operating_system", "machine", "category", "branch")
 
@@ -50,15 +51,35 @@ def request_zone() -> ZoneInfo:
     return zone if isinstance(zone, ZoneInfo) else ZoneInfo("UTC")
 
 
-def readable_machines() -> Callable[[str], bool]:
-    """Which machines' heartbeats this request may read; 403 if it may read none there are."""
-    store = _store()
-    machines = store.machines()
-    allowed = {m for m in machines if can(READ, bucket_id(m))}
-    if machines and not allowed:
-        raise Forbidden(
-            "this API key may read no WakaTime bucket (needs read:aw-watcher-wakatime_*)"
+def require_read() -> None:
+    """403 unless this request may read some WakaTime bucket, whether or not it exists yet: a
+    key that can only append (the watcher preset) gets the same answer on an empty server as
+    on one with data."""
+    principal = current_principal()
+    if principal.key is None:
+        allowed = principal.everything
+    else:
+        allowed = any(
+            scope.action == ADMIN or (scope.action == READ and _may_start_with(scope.glob))
+            for scope in principal.key.scopes
         )
+    if not allowed:
+        raise Forbidden(f"this API key may read no WakaTime bucket (needs read:{BUCKET_PREFIX}*)")
+
+
+def _may_start_with(glob: str, prefix: str = BUCKET_PREFIX) -> bool:
+    """Whether a bucket glob (``*`` the only wildcard) matches some id beginning with
+    ``prefix``: its text before the first ``*`` and the prefix agree as far as both go."""
+    literal, star, _ = glob.partition("*")
+    if not star:
+        return literal.startswith(prefix)
+    return literal.startswith(prefix) or prefix.startswith(literal)
+
+
+def readable_machines() -> Callable[[str], bool]:
+    """Which machines' heartbeats this request may read (see require_read for the 403)."""
+    require_read()
+    allowed = {m for m in _store().machines() if can(READ, bucket_id(m))}
     return allowed.__contains__
 
 
@@ -112,7 +133,11 @@ def _bad_range(fn: Callable[[], tuple[date, date]]) -> tuple[date, date]:
 
 
 def _first_day(zone: ZoneInfo) -> date | None:
-    first = _store().first_time()
+    """The day of the first heartbeat this request may read."""
+    store = _store()
+    readable = readable_machines()
+    times = [store.first_time(m) for m in store.machines() if readable(m)]
+    first = min((t for t in times if t is not None), default=None)
     return S.local_day(first, zone) if first is not None else None
 
 

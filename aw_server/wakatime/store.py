@@ -19,16 +19,18 @@ import orjson
 from aw_server.wakatime.model import Heartbeat
 
 Stored = tuple[int, Heartbeat]  # (raw id, heartbeat)
+Added = tuple[int, Heartbeat, bool]  # (raw id, the heartbeat as stored, newly stored)
 
 
 class HeartbeatStore(Protocol):
-    def add(self, heartbeats: list[tuple[str, Heartbeat]]) -> list[tuple[int, bool]]:
-        """Store each (digest, heartbeat) unless one with that digest is there; (id, newly
-        stored) for each."""
+    def add(self, heartbeats: list[tuple[str, Heartbeat]]) -> list[Added]:
+        """Store each (digest, heartbeat) unless one with that digest is there; for each, its
+        id, the heartbeat as stored (the first copy's fields for a duplicate) and whether it
+        was newly stored."""
         ...
 
     def window(self, machine: str, lo_us: int, hi_us: int) -> list[Stored]:
-        """The machine's heartbeats with lo <= time <= hi, by time (then id)."""
+        """The machine's heartbeats with lo <= time <= hi, in ORDER."""
         ...
 
     def before(self, machine: str, time_us: int) -> Stored | None:
@@ -40,7 +42,7 @@ class HeartbeatStore(Protocol):
         ...
 
     def between(self, lo_us: int, hi_us: int) -> list[Stored]:
-        """Every machine's heartbeats with lo <= time <= hi, by machine, time and id."""
+        """Every machine's heartbeats with lo <= time <= hi, by machine, then in ORDER."""
         ...
 
     def machines(self) -> list[str]: ...
@@ -49,7 +51,9 @@ class HeartbeatStore(Protocol):
         """(project, machine, first time, last time) of every project named by a heartbeat."""
         ...
 
-    def first_time(self) -> int | None: ...
+    def first_time(self, machine: str) -> int | None:
+        """The time of the machine's first heartbeat."""
+        ...
 
 
 _COLUMNS = (
@@ -74,6 +78,11 @@ _COLUMNS = (
     "user_agent",
 )
 _SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM wakatime_heartbeats"
+# ORDER of a machine's heartbeats: by time, and heartbeats of one instant by digest, never by
+# id: which of them takes the gap to the next heartbeat (and so its events and summaries) must
+# not depend on which one arrived first.
+_ORDER = "time_us, digest"
+_ORDER_DESC = "time_us DESC, digest DESC"
 
 
 def _create_tables(conn: sqlite3.Connection) -> None:
@@ -122,9 +131,9 @@ class SqliteHeartbeatStore:
     def _conn(self) -> sqlite3.Connection:
         return self.backend.connection()
 
-    def add(self, heartbeats: list[tuple[str, Heartbeat]]) -> list[tuple[int, bool]]:
+    def add(self, heartbeats: list[tuple[str, Heartbeat]]) -> list[Added]:
         conn = self._conn()
-        result = []
+        result: list[Added] = []
         insert = (
             f"INSERT OR IGNORE INTO wakatime_heartbeats (digest, {', '.join(_COLUMNS)})"
             f" VALUES (?, {', '.join('?' * len(_COLUMNS))})"
@@ -132,17 +141,16 @@ class SqliteHeartbeatStore:
         for digest, heartbeat in heartbeats:
             cursor = conn.execute(insert, (digest, *_row(heartbeat)))
             if cursor.rowcount == 1:
-                result.append((int(cursor.lastrowid or 0), True))
+                result.append((int(cursor.lastrowid or 0), heartbeat, True))
                 continue
-            row = conn.execute(
-                "SELECT id FROM wakatime_heartbeats WHERE digest = ?", (digest,)
-            ).fetchone()
-            result.append((int(row[0]), False))
+            row = conn.execute(f"{_SELECT} WHERE digest = ?", (digest,)).fetchone()
+            stored_id, stored = _heartbeat(row)
+            result.append((stored_id, stored, False))
         return result
 
     def window(self, machine: str, lo_us: int, hi_us: int) -> list[Stored]:
         rows = self._conn().execute(
-            f"{_SELECT} WHERE machine = ? AND time_us >= ? AND time_us <= ? ORDER BY time_us, id",
+            f"{_SELECT} WHERE machine = ? AND time_us >= ? AND time_us <= ? ORDER BY {_ORDER}",
             (machine, lo_us, hi_us),
         )
         return [_heartbeat(r) for r in rows]
@@ -151,7 +159,7 @@ class SqliteHeartbeatStore:
         row = (
             self._conn()
             .execute(
-                f"{_SELECT} WHERE machine = ? AND time_us < ? ORDER BY time_us DESC, id DESC LIMIT 1",
+                f"{_SELECT} WHERE machine = ? AND time_us < ? ORDER BY {_ORDER_DESC} LIMIT 1",
                 (machine, time_us),
             )
             .fetchone()
@@ -162,7 +170,7 @@ class SqliteHeartbeatStore:
         row = (
             self._conn()
             .execute(
-                f"{_SELECT} WHERE machine = ? AND time_us > ? ORDER BY time_us, id LIMIT 1",
+                f"{_SELECT} WHERE machine = ? AND time_us > ? ORDER BY {_ORDER} LIMIT 1",
                 (machine, time_us),
             )
             .fetchone()
@@ -171,7 +179,7 @@ class SqliteHeartbeatStore:
 
     def between(self, lo_us: int, hi_us: int) -> list[Stored]:
         rows = self._conn().execute(
-            f"{_SELECT} WHERE time_us >= ? AND time_us <= ? ORDER BY machine, time_us, id",
+            f"{_SELECT} WHERE time_us >= ? AND time_us <= ? ORDER BY machine, {_ORDER}",
             (lo_us, hi_us),
         )
         return [_heartbeat(r) for r in rows]
@@ -187,8 +195,12 @@ class SqliteHeartbeatStore:
         )
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
-    def first_time(self) -> int | None:
-        row = self._conn().execute("SELECT min(time_us) FROM wakatime_heartbeats").fetchone()
+    def first_time(self, machine: str) -> int | None:
+        row = (
+            self._conn()
+            .execute("SELECT min(time_us) FROM wakatime_heartbeats WHERE machine = ?", (machine,))
+            .fetchone()
+        )
         return row[0] if row else None
 
 
@@ -197,39 +209,41 @@ class MemoryHeartbeatStore:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._by_digest: dict[str, int] = {}
-        self._rows: dict[str, list[tuple[int, int, Heartbeat]]] = {}  # machine -> sorted
+        self._by_digest: dict[str, Stored] = {}
+        # machine -> (time, digest, id, heartbeat), in the ORDER of the SQLite store
+        self._rows: dict[str, list[tuple[int, str, int, Heartbeat]]] = {}
         self._next_id = 1
 
-    def add(self, heartbeats: list[tuple[str, Heartbeat]]) -> list[tuple[int, bool]]:
-        result = []
+    def add(self, heartbeats: list[tuple[str, Heartbeat]]) -> list[Added]:
+        result: list[Added] = []
         with self._lock:
             for digest, heartbeat in heartbeats:
                 if digest in self._by_digest:
-                    result.append((self._by_digest[digest], False))
+                    result.append((*self._by_digest[digest], False))
                     continue
                 hb_id, self._next_id = self._next_id, self._next_id + 1
-                self._by_digest[digest] = hb_id
+                self._by_digest[digest] = (hb_id, heartbeat)
                 rows = self._rows.setdefault(heartbeat.machine, [])
-                bisect.insort(rows, (heartbeat.time_us, hb_id, heartbeat), key=lambda r: r[:2])
-                result.append((hb_id, True))
+                row = (heartbeat.time_us, digest, hb_id, heartbeat)
+                bisect.insort(rows, row, key=lambda r: r[:2])
+                result.append((hb_id, heartbeat, True))
         return result
 
-    def _machine(self, machine: str) -> list[tuple[int, int, Heartbeat]]:
+    def _machine(self, machine: str) -> list[tuple[int, str, int, Heartbeat]]:
         return self._rows.get(machine, [])
 
     def window(self, machine: str, lo_us: int, hi_us: int) -> list[Stored]:
         with self._lock:
-            return [(i, h) for t, i, h in self._machine(machine) if lo_us <= t <= hi_us]
+            return [(i, h) for t, _, i, h in self._machine(machine) if lo_us <= t <= hi_us]
 
     def before(self, machine: str, time_us: int) -> Stored | None:
         with self._lock:
-            earlier = [(i, h) for t, i, h in self._machine(machine) if t < time_us]
+            earlier = [(i, h) for t, _, i, h in self._machine(machine) if t < time_us]
             return earlier[-1] if earlier else None
 
     def after(self, machine: str, time_us: int) -> Stored | None:
         with self._lock:
-            later = [(i, h) for t, i, h in self._machine(machine) if t > time_us]
+            later = [(i, h) for t, _, i, h in self._machine(machine) if t > time_us]
             return later[0] if later else None
 
     def between(self, lo_us: int, hi_us: int) -> list[Stored]:
@@ -237,7 +251,7 @@ class MemoryHeartbeatStore:
             return [
                 (i, h)
                 for machine in sorted(self._rows)
-                for t, i, h in self._rows[machine]
+                for t, _, i, h in self._rows[machine]
                 if lo_us <= t <= hi_us
             ]
 
@@ -249,16 +263,16 @@ class MemoryHeartbeatStore:
         spans: dict[tuple[str, str], tuple[int, int]] = {}
         with self._lock:
             for machine, rows in self._rows.items():
-                for time_us, _, beat in rows:
+                for time_us, _, _, beat in rows:
                     if beat.project is not None:
                         first, last = spans.get((beat.project, machine), (time_us, time_us))
                         spans[(beat.project, machine)] = (min(first, time_us), max(last, time_us))
         return [(p, m, first, last) for (p, m), (first, last) in spans.items()]
 
-    def first_time(self) -> int | None:
+    def first_time(self, machine: str) -> int | None:
         with self._lock:
-            times = [rows[0][0] for rows in self._rows.values() if rows]
-            return min(times) if times else None
+            rows = self._machine(machine)
+            return rows[0][0] if rows else None
 
 
 def open_heartbeat_store(storage: object) -> HeartbeatStore:

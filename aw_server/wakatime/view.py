@@ -58,6 +58,7 @@ def refresh(
         last = bisect.bisect_right(times, last_us) - 1
         start = run_start(beats, first - 1, timeout_us) if first > 0 else first
         end = run_end(beats, last + 1, timeout_us) if last + 1 < len(beats) else last
+        start, end = _whole_instants(beats, start, end, timeout_us)
         if start == 0 and first > 0 and _joins_before(store, machine, beats[0], timeout_us):
             reach *= 2  # the run goes on before the window: read further
             continue
@@ -72,6 +73,19 @@ def refresh(
     made = spans(beats[start : end + 1], successor.time_us if successor else None, timeout_us)
     events = [Event.of_us(None, s.start_us, s.end_us - s.start_us, s.data) for s in made]
     writes.replace_span(bucket_id(machine), beats[start].time_us, beats[end].time_us, events)
+
+
+def _whole_instants(
+    beats: list[Heartbeat], start: int, end: int, timeout_us: int
+) -> tuple[int, int]:
+    """Widen ``start..end`` to the runs of heartbeats at the same instant as either end: the
+    span replaced is one of times, so an event of another run starting at its first or last
+    instant would be dropped and not made again."""
+    while start > 0 and beats[start - 1].time_us == beats[start].time_us:
+        start = run_start(beats, start - 1, timeout_us)
+    while end + 1 < len(beats) and beats[end + 1].time_us == beats[end].time_us:
+        end = run_end(beats, end + 1, timeout_us)
+    return start, end
 
 
 def _joins_before(store: HeartbeatStore, machine: str, first: Heartbeat, timeout_us: int) -> bool:
