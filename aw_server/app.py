@@ -15,6 +15,7 @@ from aw_server.service import Service, load_device_id
 from aw_server.static_files import register_static
 from aw_server.storage import MemoryStorage, SqliteStorage, Storage
 from aw_server.wakatime.api import register_wakatime_routes
+from aw_server.wakatime.daycache import DayCache
 from aw_server.wakatime.store import open_heartbeat_store
 from aw_server.wsgi import ServerMiddleware
 
@@ -52,6 +53,8 @@ def create_app(config: Config | None = None, *, storage: Storage | None = None) 
     register_access(app)
     register_api(app)
     app.extensions["aw_wakatime_store"] = open_heartbeat_store(service.storage)
+    days = app.extensions["aw_wakatime_days"] = DayCache()
+    service.changes.subscribe(days.on_changes)
     register_wakatime_routes(app)
     register_static(app, config)
     # Outside Flask: logs every request in one place, and answers JSON for failures that

@@ -17,21 +17,13 @@ from collections import OrderedDict, deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from aw_server.changes import Change
+
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 _CHANGE_LOG = 4096  # changes remembered for the race check above
 
 # name, program, period start_us, end_us, and what the asker may read (None: everything)
 CacheKey = tuple[str | None, str, int, int, Hashable]
-
-
-@dataclass(frozen=True)
-class Change:
-    """A committed write: events of ``bucket_id`` changed within ``[start_us, end_us]``;
-    ``bucket_id`` None means the set of buckets (or their metadata) changed."""
-
-    bucket_id: str | None
-    start_us: int = 0
-    end_us: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,7 +114,7 @@ class QueryCache:
                 del self._by_bucket[bucket_id]
 
     def publish(self, changes: list[Change]) -> None:
-        """Drop the entries these committed changes could affect (call after the commit)."""
+        """Drop the entries these committed changes could affect (a change feed subscriber)."""
         if not changes:
             return
         with self._lock:

@@ -32,8 +32,9 @@ from aw_core.query import (
 from aw_core.query import parse as parse_query
 from aw_core.query.ast import Program
 from aw_core.timeutil import from_us, parse_datetime, to_us
+from aw_server.changes import Change, ChangeFeed
 from aw_server.errors import BadRequest, BucketNotFound, Forbidden, NotFound
-from aw_server.querycache import Change, QueryCache, Reads
+from aw_server.querycache import QueryCache, Reads
 from aw_server.storage.base import Storage
 from aw_server.wire import dumps
 
@@ -184,7 +185,9 @@ class Service:
         self.device_id = device_id
         self.version = version
         self.hostname = hostname or socket.gethostname()
+        self.changes = ChangeFeed()
         self.query_cache = QueryCache()
+        self.changes.subscribe(self.query_cache.publish)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -227,7 +230,7 @@ class Service:
             raise BadRequest("the bucket must be a JSON object")
         created = self.storage.create_bucket(self._bucket_from_body(bucket_id, body, "bucket"))
         if created:
-            self.query_cache.publish([Change(None)])
+            self.changes.publish([Change(None)])
         return created
 
     def update_bucket(self, bucket_id: str, body: object) -> Bucket:
@@ -244,12 +247,12 @@ class Service:
         if changes.get("hostname") == "!local":
             changes["hostname"] = self.hostname
         self.storage.update_bucket(bucket_id, changes)
-        self.query_cache.publish([Change(None)])
+        self.changes.publish([Change(None)])
         return self.get_bucket(bucket_id)
 
     def delete_bucket(self, bucket_id: str) -> None:
         self.storage.delete_bucket(bucket_id)
-        self.query_cache.publish([Change(None)])
+        self.changes.publish([Change(None)])
 
     # -- events ------------------------------------------------------------------------------
 
@@ -337,7 +340,7 @@ class Service:
         else:
             # a merge keeps the start and the data and only moves the end: just that part changed
             change = Change(bucket_id, min(before.end_us, written.end_us), written.end_us)
-            self.query_cache.publish([change])
+            self.changes.publish([change])
         return written
 
     def transaction(self, fn: Callable[[Writes], T]) -> T:
@@ -345,7 +348,7 @@ class Service:
         (their own tables and buckets' events); what it changed is published after the commit."""
         writes = Writes(self.storage)
         result = self.storage.write(lambda: fn(writes))
-        self.query_cache.publish(writes.changes)
+        self.changes.publish(writes.changes)
         return result
 
     # -- export / import ---------------------------------------------------------------------
@@ -443,7 +446,7 @@ class Service:
                 }
 
         self.storage.write(write)
-        self.query_cache.publish([Change(None)])
+        self.changes.publish([Change(None)])
         return {"buckets": summary}
 
     def _without_existing(self, bucket_id: str, events: list[Event]) -> list[Event]:
@@ -512,7 +515,7 @@ class Service:
         if events:
             start = min(e.start_us for e in events)
             end = max(e.start_us + e.duration_us for e in events)
-            self.query_cache.publish([Change(bucket_id, start, end)])
+            self.changes.publish([Change(bucket_id, start, end)])
 
     # -- settings ----------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from tests.conftest import Api
 
@@ -53,7 +54,14 @@ def test_heartbeats_become_events_and_summaries(api: Api) -> None:
         "editor": "Vim",
         "os": "Linux",
     }
-    today = api.session.get(f"{api.base}/api/v1/users/current/statusbar/today", timeout=10)
-    assert today.status_code == 200
-    assert today.json()["data"]["grand_total"]["total_seconds"] == 100.0
+    # the days of the heartbeats (just after midnight they may be yesterday's)
+    first = datetime.fromtimestamp(now - 600, UTC).date()
+    last = datetime.fromtimestamp(now, UTC).date()
+    summaries = api.session.get(
+        f"{api.base}/api/v1/users/current/summaries",
+        params={"start": str(first), "end": str(last), "timezone": "UTC"},
+        timeout=10,
+    )
+    assert summaries.status_code == 200
+    assert summaries.json()["cumulative_total"]["seconds"] == 100.0
     assert api.get("buckets/aw-watcher-wakatime_devbox").json()["type"] == "app.editor.activity"

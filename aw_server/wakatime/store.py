@@ -51,6 +51,11 @@ class HeartbeatStore(Protocol):
         """(project, machine, first time, last time) of every project named by a heartbeat."""
         ...
 
+    def coding(self, machine: str, lo_us: int, hi_us: int) -> list[tuple[Any, ...]]:
+        """What the read APIs count of the machine's heartbeats with lo <= time <= hi, in
+        order: rows of CODING_COLUMNS, dependencies as the JSON text they are stored as."""
+        ...
+
     def first_time(self, machine: str) -> int | None:
         """The time of the machine's first heartbeat."""
         ...
@@ -81,6 +86,19 @@ _SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM wakatime_heartbeats"
 # ORDER of a machine's heartbeats: by time, and heartbeats of one instant by digest, never by
 # id: which of them takes the gap to the next heartbeat (and so its events and summaries) must
 # not depend on which one arrived first.
+# The Slice fields after its duration, in its order, with the heartbeat's time first.
+CODING_COLUMNS = (
+    "time_us",
+    "project",
+    "language",
+    "editor",
+    "os",
+    "machine",
+    "category",
+    "branch",
+    "entity",
+    "dependencies",
+)
 _ORDER = "time_us, digest"
 _ORDER_DESC = "time_us DESC, digest DESC"
 
@@ -94,7 +112,10 @@ def _create_tables(conn: sqlite3.Connection) -> None:
         " cursorpos INTEGER, lines INTEGER, line_additions INTEGER, line_deletions INTEGER,"
         " project_root_count INTEGER, dependencies TEXT NOT NULL, user_agent TEXT)"
     )
-    conn.execute("CREATE INDEX wakatime_machine_time ON wakatime_heartbeats (machine, time_us)")
+    # the order reads walk (see _ORDER): no sort for them
+    conn.execute(
+        "CREATE INDEX wakatime_machine_time ON wakatime_heartbeats (machine, time_us, digest)"
+    )
     conn.execute("CREATE INDEX wakatime_time ON wakatime_heartbeats (time_us)")
 
 
@@ -195,6 +216,14 @@ class SqliteHeartbeatStore:
         )
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
+    def coding(self, machine: str, lo_us: int, hi_us: int) -> list[tuple[Any, ...]]:
+        rows = self._conn().execute(
+            f"SELECT {', '.join(CODING_COLUMNS)} FROM wakatime_heartbeats"
+            f" WHERE machine = ? AND time_us >= ? AND time_us <= ? ORDER BY {_ORDER}",
+            (machine, lo_us, hi_us),
+        )
+        return rows.fetchall()
+
     def first_time(self, machine: str) -> int | None:
         row = (
             self._conn()
@@ -268,6 +297,15 @@ class MemoryHeartbeatStore:
                         first, last = spans.get((beat.project, machine), (time_us, time_us))
                         spans[(beat.project, machine)] = (min(first, time_us), max(last, time_us))
         return [(p, m, first, last) for (p, m), (first, last) in spans.items()]
+
+    def coding(self, machine: str, lo_us: int, hi_us: int) -> list[tuple[Any, ...]]:
+        return [
+            (
+                *(getattr(beat, name) for name in CODING_COLUMNS[:-1]),
+                orjson.dumps(list(beat.dependencies)).decode(),
+            )
+            for _, beat in self.window(machine, lo_us, hi_us)
+        ]
 
     def first_time(self, machine: str) -> int | None:
         with self._lock:
