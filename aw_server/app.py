@@ -8,6 +8,8 @@ from aw_server import __version__
 from aw_server.api import register_api
 from aw_server.auth.app import register_access, register_auth
 from aw_server.config import Config
+from aw_server.devices.app import public_endpoints as devices_public
+from aw_server.devices.app import register_devices
 from aw_server.errors import register_error_handlers
 from aw_server.logbuffer import log_buffer
 from aw_server.security import register_security
@@ -48,7 +50,7 @@ def create_app(config: Config | None = None, *, storage: Storage | None = None) 
     app.extensions["aw_config"] = config
     log_buffer()
     register_error_handlers(app)
-    register_auth(app, config.auth, service.storage)
+    register_auth(app, config.auth, service.storage, devices_public(config.devices))
     register_security(app, config)
     register_access(app)
     register_api(app)
@@ -56,6 +58,7 @@ def create_app(config: Config | None = None, *, storage: Storage | None = None) 
     days = app.extensions["aw_wakatime_days"] = DayCache()
     service.changes.subscribe(days.on_changes)
     register_wakatime_routes(app)
+    register_devices(app, config.devices, service)
     register_static(app, config)
     # Outside Flask: logs every request in one place, and answers JSON for failures that
     # happen after Flask has built its response (see aw_server/wsgi.py).

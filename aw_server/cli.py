@@ -21,6 +21,7 @@ from aw_server.app import create_app
 from aw_server.auth.cli import add_keys_parser, run_keys
 from aw_server.auth.config import POLICIES
 from aw_server.config import STORAGES, Config, load_config
+from aw_server.devices.stream import MAX_STREAMS
 from aw_server.lock import DatabaseInUse, ServerLock
 from aw_server.malloc import tune_malloc
 from aw_server.security import is_loopback
@@ -129,15 +130,16 @@ def _create_server(app: Flask, config: Config) -> BaseWSGIServer | MultiSocketSe
             app,
             host=config.host,
             port=config.port,
-            threads=config.threads,
+            # each open live stream holds a thread: they get their own, beyond the requests'
+            threads=config.threads + MAX_STREAMS,
             max_request_body_size=config.max_body_bytes,
             ident="aw-server",
             # keep Forwarded / X-Forwarded-*: a request that carries them came through a proxy
             # and must never count as local (aw_server/auth/policy.py)
             clear_untrusted_proxy_headers=False,
-            # bulk inserts, imports and exports move megabytes: read and write in larger pieces
+            # bulk inserts, imports and exports move megabytes: read in larger pieces (what is
+            # written is sent at once: a live stream's events must not wait for 64 KiB)
             recv_bytes=65536,
-            send_bytes=65536,
             outbuf_high_watermark=4 * 1024 * 1024,
             # keep responses (a week's query result is a few MiB) in memory instead of spilling
             # them to a temporary file past 1 MiB; the watermark above still bounds streaming
@@ -216,6 +218,7 @@ def _serve_app(config: Config, lock: ServerLock | None) -> None:
         except KeyboardInterrupt:
             logger.info("shutting down")
         finally:
+            app.extensions["aw_devices_stream"].close()  # live streams end, their threads return
             server.close()
     finally:
         app.extensions["aw"].storage.close()

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aw_core import dirs
 from aw_core.config import ConfigError, config_file_path, load_config_toml
 from aw_server.auth.config import AuthConfig, auth_config_from_document
+from aw_server.devices.config import DevicesConfig, devices_config_from_document
 from aw_server.wakatime.config import WakatimeConfig, wakatime_config_from_document
 
 APP_NAME = "aw-server"
@@ -22,9 +23,9 @@ STORAGES = ("sqlite", "memory")
 SYNCHRONOUS = ("full", "normal")
 # The top-level tables aw-server.toml may hold; any other is a typo and refused. A feature with
 # its own section adds its name here. ([server.custom_static] is a table inside [server].)
-SECTIONS = ("server", "server-testing", "auth", "ratelimit", "wakatime")
+SECTIONS = ("server", "server-testing", "auth", "ratelimit", "wakatime", "devices")
 # Config fields that the [server] sections do not set (they have sections of their own).
-_NOT_SERVER_SETTINGS = frozenset({"auth", "wakatime"})
+_NOT_SERVER_SETTINGS = frozenset({"auth", "wakatime", "devices"})
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Config:
     timezone: str | None = None  # IANA name for per-day figures; default the system's zone
     auth: AuthConfig = field(default_factory=AuthConfig)
     wakatime: WakatimeConfig = field(default_factory=WakatimeConfig)
+    devices: DevicesConfig = field(default_factory=DevicesConfig)
 
     @property
     def max_body_bytes(self) -> int:
@@ -68,6 +70,7 @@ class Config:
     def validate(self) -> None:
         self.auth.validate()
         self.wakatime.validate()
+        self.devices.validate()
         if self.timezone is not None:
             zone_info(self.timezone)
         if self.storage not in STORAGES:
@@ -161,6 +164,7 @@ def load_config(testing: bool, path: Path | None = None) -> Config:
     config = config_from_table(section, base)
     config.auth = auth_config_from_document(document)
     config.wakatime = wakatime_config_from_document(document)
+    config.devices = devices_config_from_document(document)
     config.testing = testing
     config.validate()
     return config

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import peewee
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 
@@ -132,7 +133,24 @@ def is_api_path(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
 
 
+# A feature family whose clients expect another error body: (path prefix, body maker). The
+# one handler below renders every error; a family only says how its body looks.
+ErrorShape = Callable[[dict[str, Any]], dict[str, Any]]
+_SHAPES: list[tuple[str, ErrorShape]] = []
+
+
+def register_error_shape(prefix: str, shape: ErrorShape) -> None:
+    """Errors under ``prefix`` get ``shape({"message", "code", ...})`` as their body."""
+    if all(existing != prefix for existing, _ in _SHAPES):
+        _SHAPES.append((prefix, shape))
+
+
 def json_error(status: int, body: dict[str, Any]) -> Response:
+    path = request.path if has_request_context() else ""
+    for prefix, shape in _SHAPES:
+        if path == prefix or path.startswith(prefix + "/"):
+            body = shape(body)
+            break
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
 
 

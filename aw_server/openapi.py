@@ -461,6 +461,8 @@ _OPERATIONS = ("get", "post", "put", "patch", "delete")
 def _secured(paths: dict[str, Any]) -> dict[str, Any]:
     """Every operation with the key schemes and the 401/403/429 answers any key check gives."""
     from aw_server.auth.openapi import SECURITY
+    from aw_server.devices.openapi import PREFIXES as DEVICE_PREFIXES
+    from aw_server.devices.openapi import device_errors
 
     result: dict[str, Any] = {}
     for path, item in paths.items():
@@ -473,13 +475,19 @@ def _secured(paths: dict[str, Any]) -> dict[str, Any]:
                 operation["security"] = [{}]
             else:
                 operation["security"] = SECURITY
-                operation["responses"] = {**errors(401, 403, 429), **operation["responses"]}
+                key_errors = (
+                    device_errors(401, 403, 429)
+                    if path.startswith(DEVICE_PREFIXES)
+                    else errors(401, 403, 429)
+                )
+                operation["responses"] = {**key_errors, **operation["responses"]}
             result[path][method] = operation
     return result
 
 
 def openapi_document() -> dict[str, Any]:
     from aw_server.auth import openapi as auth
+    from aw_server.devices.openapi import device_paths
     from aw_server.wakatime.openapi import wakatime_paths
 
     return {
@@ -506,7 +514,7 @@ def openapi_document() -> dict[str, Any]:
                 "wakatime",
             )
         ],
-        "paths": _secured({**PATHS, **auth.key_paths(), **wakatime_paths()}),
+        "paths": _secured({**PATHS, **auth.key_paths(), **wakatime_paths(), **device_paths()}),
         "components": {
             "schemas": {**SCHEMAS, **auth.SCHEMAS},
             "securitySchemes": auth.SECURITY_SCHEMES,

@@ -136,7 +136,12 @@ def register_security(app: Flask, config: Config) -> None:
 
     CORS(
         app,
-        resources={r"/api/*": {"origins": patterns}},
+        resources={
+            # Device reporters may run in any web page: they need a key, which no other page
+            # has, so answering any origin opens nothing (no cookies are involved).
+            r"/api/activity(/.*)?": {"origins": "*"},
+            r"/api/*": {"origins": patterns},
+        },
         methods=CORS_METHODS,
         supports_credentials=False,
         # a page of another origin may read its rate-limit state and when to retry

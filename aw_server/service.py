@@ -147,6 +147,28 @@ class Writes:
             self.changes.append(Change(None))
         return created
 
+    def update_bucket(self, bucket_id: str, changes: dict[str, Any]) -> None:
+        """Change a bucket's metadata (fields of storage.base.BUCKET_FIELDS)."""
+        self.storage.update_bucket(bucket_id, changes)
+        self.changes.append(Change(None))
+
+    def heartbeat(self, bucket_id: str, heartbeat: Event, pulsetime: float) -> Event:
+        """Merge the heartbeat into the bucket's newest event (read in this transaction) if it
+        continues it, else insert it; the written event."""
+        last = self.storage.last_event(bucket_id)
+        merged = heartbeat_merge(last, heartbeat, pulsetime) if last is not None else None
+        if (
+            last is not None
+            and merged is not None
+            and self.storage.replace_event(bucket_id, merged)
+        ):
+            # a merge keeps the start and the data and only moves the end: just that part changed
+            self.changes.append(Change(bucket_id, min(last.end_us, merged.end_us), merged.end_us))
+            return merged
+        written = self.storage.insert_events(bucket_id, [heartbeat.replace(id=None)])[0]
+        self.changes.append(Change(bucket_id, written.start_us, written.end_us))
+        return written
+
     def replace_span(self, bucket_id: str, lo_us: int, hi_us: int, events: list[Event]) -> None:
         """Replace the bucket's events that start within ``[lo, hi]`` by ``events``."""
         old = [
@@ -326,22 +348,7 @@ class Service:
 
     def heartbeat(self, bucket_id: str, heartbeat: Event, pulsetime: float) -> Event:
         """Merge the heartbeat into the bucket's newest event if it continues it, else insert it."""
-
-        def write() -> tuple[Event, Event | None]:
-            last = self.storage.last_event(bucket_id)
-            merged = heartbeat_merge(last, heartbeat, pulsetime) if last is not None else None
-            if merged is not None and self.storage.replace_event(bucket_id, merged):
-                return merged, last
-            return self.storage.insert_events(bucket_id, [heartbeat.replace(id=None)])[0], None
-
-        written, before = self.storage.write(write)
-        if before is None:
-            self._changed(bucket_id, [written])
-        else:
-            # a merge keeps the start and the data and only moves the end: just that part changed
-            change = Change(bucket_id, min(before.end_us, written.end_us), written.end_us)
-            self.changes.publish([change])
-        return written
+        return self.transaction(lambda writes: writes.heartbeat(bucket_id, heartbeat, pulsetime))
 
     def transaction(self, fn: Callable[[Writes], T]) -> T:
         """Run ``fn`` in one committed write, for features that change several things at once

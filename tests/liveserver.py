@@ -49,6 +49,9 @@ class ThreadedServer:
         return self
 
     def stop(self) -> None:
+        streams = self.app.extensions.get("aw_devices_stream")
+        if streams is not None:
+            streams.close()  # open live streams end, so their threads can be joined
         self._stopping.set()
         self.thread.join(timeout=10)
         self.server.task_dispatcher.shutdown(timeout=5)

@@ -35,7 +35,9 @@ EXCLUDED_CHECKS: list[Any] = [schemathesis.checks.positive_data_acceptance]
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
     path = Path(tmp_path_factory.mktemp("fuzz"))
-    srv = ThreadedServer(create_app(make_config(path, testing=True))).start()
+    app = create_app(make_config(path, testing=True))
+    app.extensions["aw_devices_stream"].lifetime = 0.5  # live streams end soon: answers complete
+    srv = ThreadedServer(app).start()
     session = requests.Session()
     for bucket in ("fuzz", "string"):  # give generated paths something to find
         session.post(

@@ -64,6 +64,20 @@ RULES: dict[str, Rule] = {
     "wakatime.get_projects": BY_VIEW,
     "wakatime.get_goal": BY_VIEW,
     "wakatime.post_plugin_error": Rule(None),  # any key (or loopback under the local policy)
+    # Devices: reports need a key and append on the device's buckets, the feed read on them
+    # (or nothing when the live status is public), covers are public (by view)
+    "devices.post_report": BY_VIEW,
+    "devices.verify": BY_VIEW,
+    "devices.get_feed": BY_VIEW,
+    "devices.get_stream": BY_VIEW,
+    "devices.get_cover": PUBLIC,
+    "devices.list_devices": Rule(ADMIN),
+    "devices.create_device": Rule(ADMIN),
+    "devices.update_device": Rule(ADMIN),
+    "devices.update_device_in_body": Rule(ADMIN),
+    "devices.delete_device": Rule(ADMIN),
+    "devices.delete_device_by_query": Rule(ADMIN),
+    "devices.get_apps_export": Rule(ADMIN),
     "keys.list_keys": Rule(ADMIN),
     "keys.create_key": Rule(ADMIN),
     "keys.update_key": Rule(ADMIN),

@@ -177,10 +177,17 @@ def _too_many(verdict: Verdict, what: str) -> TooManyRequests:
 class Gate:
     """The per-request check: who is asking, and whether they may ask now."""
 
-    def __init__(self, config: AuthConfig, keyring: KeyRing, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        config: AuthConfig,
+        keyring: KeyRing,
+        limiter: RateLimiter,
+        public_endpoints: frozenset[str] = PUBLIC_ENDPOINTS,
+    ) -> None:
         self.config = config
         self.keyring = keyring
         self.limiter = limiter
+        self.public_endpoints = public_endpoints
 
     def authenticate(self) -> None:
         environ = request.environ
@@ -209,7 +216,7 @@ class Gate:
             return
         if not local:
             self._limit_address(address)
-        if request.endpoint in PUBLIC_ENDPOINTS or not is_api_path(request.path):
+        if request.endpoint in self.public_endpoints or not is_api_path(request.path):
             g.aw_principal = NOBODY
             return
         raise Unauthorized("this server needs an API key: send Authorization: Bearer <key>")
