@@ -138,8 +138,12 @@ def test_the_readme_starts_and_skips_only_known_commands() -> None:
 
 def test_config_example_is_valid_and_keeps_the_dashboard(tmp_path: Path) -> None:
     """The README's config file, pasted as is, is accepted and changes no path to a placeholder."""
-    (toml,) = blocks("toml")
+    toml, *others = blocks("toml")
     tomllib.loads(toml)
+    for index, other in enumerate(others):  # the other examples, each a valid config file
+        part = tmp_path / f"part{index}.toml"
+        part.write_text(other)
+        load_config(testing=False, path=part)
     path = tmp_path / "aw-server.toml"
     path.write_text(toml)
     config = load_config(testing=False, path=path)
