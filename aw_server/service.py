@@ -132,12 +132,41 @@ def load_device_id(data_dir: Path) -> str:
     return device_id
 
 
-class Writes:
-    """The writes of one transaction (see Service.transaction), noting what they change."""
+@dataclass(frozen=True)
+class Occurrence:
+    """Something that happened in a write, as webhooks announce it: a type such as
+    ``event.created`` and its JSON data. Collected in the transaction, handed to the outbox
+    before it commits (see Service.transaction)."""
 
-    def __init__(self, storage: Storage) -> None:
+    type: str
+    data: dict[str, Any]
+
+
+def _nobody(occurrence_type: str) -> bool:
+    return False
+
+
+class Writes:
+    """The writes of one transaction (see Service.transaction): every change to buckets and
+    events goes through here, which notes what changed (for the change feed, after the commit)
+    and what happened (for the outbox, inside the transaction)."""
+
+    def __init__(self, storage: Storage, listening: Callable[[str], bool] = _nobody) -> None:
         self.storage = storage
         self.changes: list[Change] = []
+        self.occurrences: list[Occurrence] = []
+        self._listening = listening
+
+    def occurred(self, occurrence_type: str, data: Callable[[], dict[str, Any]]) -> None:
+        """Note an occurrence; ``data`` is made only if someone listens for the type."""
+        if self._listening(occurrence_type):
+            self.occurrences.append(Occurrence(occurrence_type, data()))
+
+    def _events_changed(self, bucket_id: str, events: list[Event]) -> None:
+        if events:
+            start = min(e.start_us for e in events)
+            end = max(e.start_us + e.duration_us for e in events)
+            self.changes.append(Change(bucket_id, start, end))
 
     def ensure_bucket(self, bucket: Bucket) -> bool:
         """Create the bucket unless it exists; True if it was created."""
@@ -145,6 +174,7 @@ class Writes:
         created = self.storage.create_bucket(bucket)
         if created:
             self.changes.append(Change(None))
+            self.occurred("bucket.created", bucket.to_json_dict)
         return created
 
     def update_bucket(self, bucket_id: str, changes: dict[str, Any]) -> None:
@@ -152,9 +182,57 @@ class Writes:
         self.storage.update_bucket(bucket_id, changes)
         self.changes.append(Change(None))
 
+    def delete_bucket(self, bucket_id: str) -> None:
+        self.storage.delete_bucket(bucket_id)
+        self.changes.append(Change(None))
+        self.occurred("bucket.deleted", lambda: {"id": bucket_id})
+
+    def insert_events(self, bucket_id: str, events: list[Event]) -> list[Event]:
+        """Insert events; one carrying the id of an event of this bucket replaces that event.
+
+        All or nothing: an id that is not in this bucket fails the whole transaction.
+        """
+        result: list[Event | None] = [None] * len(events)
+        fresh: list[tuple[int, Event]] = []
+        replaced: list[Event] = []  # the events as they were before being replaced
+        for index, event in enumerate(events):
+            if event.id is None:
+                fresh.append((index, event))
+                continue
+            old = self.storage.get_event(bucket_id, int(event.id))
+            if old is None or not self.storage.replace_event(bucket_id, event):
+                raise BadRequest(
+                    f"event {index}: there's no event {event.id} in bucket {bucket_id!r}"
+                )
+            replaced.append(old)
+            result[index] = event
+        inserted = self.storage.insert_events(bucket_id, [e for _, e in fresh])
+        for (index, _), event in zip(fresh, inserted, strict=True):
+            result[index] = event
+        written = [e for e in result if e is not None]
+        self._events_changed(bucket_id, written + replaced)
+        if inserted and self._listening("event.created"):  # asked once per write, not per event
+            self.occurrences += [
+                Occurrence("event.created", {"bucket_id": bucket_id, "event": e.to_json_dict()})
+                for e in inserted
+            ]
+        return written
+
+    def delete_event(self, bucket_id: str, event_id: int) -> Event:
+        """Delete an event of the bucket; NotFound if it is not there."""
+        event = self.storage.get_event(bucket_id, event_id)
+        if event is None or not self.storage.delete_event(bucket_id, event_id):
+            raise NotFound(f"There's no event {event_id} in bucket {bucket_id!r}")
+        self._events_changed(bucket_id, [event])
+        self.occurred(
+            "event.deleted", lambda: {"bucket_id": bucket_id, "event": event.to_json_dict()}
+        )
+        return event
+
     def heartbeat(self, bucket_id: str, heartbeat: Event, pulsetime: float) -> Event:
         """Merge the heartbeat into the bucket's newest event (read in this transaction) if it
-        continues it, else insert it; the written event."""
+        continues it, else insert it; the written event. Only an inserted event is an
+        ``event.created``: a heartbeat that extends one is not."""
         last = self.storage.last_event(bucket_id)
         merged = heartbeat_merge(last, heartbeat, pulsetime) if last is not None else None
         if (
@@ -167,10 +245,14 @@ class Writes:
             return merged
         written = self.storage.insert_events(bucket_id, [heartbeat.replace(id=None)])[0]
         self.changes.append(Change(bucket_id, written.start_us, written.end_us))
+        self.occurred(
+            "event.created", lambda: {"bucket_id": bucket_id, "event": written.to_json_dict()}
+        )
         return written
 
     def replace_span(self, bucket_id: str, lo_us: int, hi_us: int, events: list[Event]) -> None:
-        """Replace the bucket's events that start within ``[lo, hi]`` by ``events``."""
+        """Replace the bucket's events that start within ``[lo, hi]`` by ``events`` (a view
+        recomputed from its source: the events are not announced one by one)."""
         old = [
             e
             for e in self.storage.get_events(bucket_id, from_us(lo_us), from_us(hi_us))
@@ -179,11 +261,7 @@ class Writes:
         for event in old:
             self.storage.delete_event(bucket_id, int(event.id or 0))
         inserted = self.storage.insert_events(bucket_id, events)
-        touched = old + inserted
-        if touched:
-            start = min(e.start_us for e in touched)
-            end = max(e.start_us + e.duration_us for e in touched)
-            self.changes.append(Change(bucket_id, start, end))
+        self._events_changed(bucket_id, old + inserted)
 
 
 @dataclass
@@ -210,6 +288,10 @@ class Service:
         self.changes = ChangeFeed()
         self.query_cache = QueryCache()
         self.changes.subscribe(self.query_cache.publish)
+        # what happens in a write, for the webhooks' outbox: who listens for which type, and
+        # the writer called inside the transaction (set by the webhooks package)
+        self.listening: Callable[[str], bool] = _nobody
+        self.outbox: Callable[[list[Occurrence]], None] | None = None
 
     def info(self) -> dict[str, Any]:
         return {
@@ -250,10 +332,8 @@ class Service:
         validate_bucket_id(bucket_id)
         if not isinstance(body, dict):
             raise BadRequest("the bucket must be a JSON object")
-        created = self.storage.create_bucket(self._bucket_from_body(bucket_id, body, "bucket"))
-        if created:
-            self.changes.publish([Change(None)])
-        return created
+        bucket = self._bucket_from_body(bucket_id, body, "bucket")
+        return self.transaction(lambda writes: writes.ensure_bucket(bucket))
 
     def update_bucket(self, bucket_id: str, body: object) -> Bucket:
         if not isinstance(body, dict):
@@ -268,13 +348,11 @@ class Service:
             changes["data"] = _optional_data(body, "bucket update")
         if changes.get("hostname") == "!local":
             changes["hostname"] = self.hostname
-        self.storage.update_bucket(bucket_id, changes)
-        self.changes.publish([Change(None)])
+        self.transaction(lambda writes: writes.update_bucket(bucket_id, changes))
         return self.get_bucket(bucket_id)
 
     def delete_bucket(self, bucket_id: str) -> None:
-        self.storage.delete_bucket(bucket_id)
-        self.changes.publish([Change(None)])
+        self.transaction(lambda writes: writes.delete_bucket(bucket_id))
 
     # -- events ------------------------------------------------------------------------------
 
@@ -306,45 +384,14 @@ class Service:
     def delete_event(self, bucket_id: str, event_id: int) -> None:
         if not _storable_id(event_id):
             raise NotFound(f"There's no event {event_id} in bucket {bucket_id!r}")
-
-        def write() -> Event:
-            event = self.storage.get_event(bucket_id, event_id)
-            if event is None or not self.storage.delete_event(bucket_id, event_id):
-                raise NotFound(f"There's no event {event_id} in bucket {bucket_id!r}")
-            return event
-
-        self._changed(bucket_id, [self.storage.write(write)])
+        self.transaction(lambda writes: writes.delete_event(bucket_id, event_id))
 
     def insert_events(self, bucket_id: str, events: list[Event]) -> list[Event]:
         """Insert events; one carrying the id of an event of this bucket replaces that event.
 
         All or nothing: an id that is not in this bucket fails the whole request.
         """
-
-        replaced: list[Event] = []  # the events as they were before being replaced
-
-        def write() -> list[Event]:
-            result: list[Event | None] = [None] * len(events)
-            fresh: list[tuple[int, Event]] = []
-            for index, event in enumerate(events):
-                if event.id is None:
-                    fresh.append((index, event))
-                    continue
-                old = self.storage.get_event(bucket_id, int(event.id))
-                if old is None or not self.storage.replace_event(bucket_id, event):
-                    raise BadRequest(
-                        f"event {index}: there's no event {event.id} in bucket {bucket_id!r}"
-                    )
-                replaced.append(old)
-                result[index] = event
-            inserted = self.storage.insert_events(bucket_id, [e for _, e in fresh])
-            for (index, _), event in zip(fresh, inserted, strict=True):
-                result[index] = event
-            return [e for e in result if e is not None]
-
-        written = self.storage.write(write)
-        self._changed(bucket_id, written + replaced)
-        return written
+        return self.transaction(lambda writes: writes.insert_events(bucket_id, events))
 
     def heartbeat(self, bucket_id: str, heartbeat: Event, pulsetime: float) -> Event:
         """Merge the heartbeat into the bucket's newest event if it continues it, else insert it."""
@@ -353,8 +400,15 @@ class Service:
     def transaction(self, fn: Callable[[Writes], T]) -> T:
         """Run ``fn`` in one committed write, for features that change several things at once
         (their own tables and buckets' events); what it changed is published after the commit."""
-        writes = Writes(self.storage)
-        result = self.storage.write(lambda: fn(writes))
+        writes = Writes(self.storage, self.listening)
+
+        def run() -> T:
+            result = fn(writes)
+            if writes.occurrences and self.outbox is not None:
+                self.outbox(writes.occurrences)  # in the transaction: kept or lost with it
+            return result
+
+        result = self.storage.write(run)
         self.changes.publish(writes.changes)
         return result
 
@@ -438,22 +492,23 @@ class Service:
                 check_bucket(item.bucket.id)
         summary: dict[str, dict[str, Any]] = {}
 
-        def write() -> None:
+        def write(writes: Writes) -> None:
             for item in imports:
                 bucket_id = item.bucket.id
-                created = self.storage.create_bucket(item.bucket)
+                created = writes.ensure_bucket(item.bucket)
                 events = item.events
                 if not created and events:
                     events = self._without_existing(bucket_id, events)
+                # stored as they are, not announced one by one (an import may hold millions)
                 self.storage.insert_events(bucket_id, events)
                 summary[bucket_id] = {
                     "created": created,
                     "inserted": len(events),
                     "skipped": len(item.events) - len(events),
                 }
+            writes.changes.append(Change(None))
 
-        self.storage.write(write)
-        self.changes.publish([Change(None)])
+        self.transaction(write)
         return {"buckets": summary}
 
     def _without_existing(self, bucket_id: str, events: list[Event]) -> list[Event]:
@@ -516,13 +571,6 @@ class Service:
                 f"this API key may not read bucket {exc.bucket_id!r} (needs read:{exc.bucket_id})"
             ) from None
         return b"[" + b",".join(parts) + b"]"
-
-    def _changed(self, bucket_id: str, events: list[Event]) -> None:
-        """Tell the query cache that these (committed) events of the bucket changed."""
-        if events:
-            start = min(e.start_us for e in events)
-            end = max(e.start_us + e.duration_us for e in events)
-            self.changes.publish([Change(bucket_id, start, end)])
 
     # -- settings ----------------------------------------------------------------------------
 
