@@ -202,9 +202,12 @@ def _serve_app(config: Config, lock: ServerLock | None) -> None:
             lock.record_port(port)
 
         def _stop(signum: int, frame: FrameType | None) -> None:
+            # live streams end first: waitress's run() waits (5 s) for busy threads to return
+            app.extensions["aw_devices_stream"].close()
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
         # Requests waiting for a free thread are normal under load; waitress would warn on each.
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         logger.info(

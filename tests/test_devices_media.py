@@ -217,6 +217,7 @@ def test_position_and_duration_are_capped_at_24_hours() -> None:
     assert shown(positionMs=DAY_MS + 1).position_ms == DAY_MS
     assert shown(durationSec=10**9).duration_ms == DAY_MS
     assert shown(durationMs=1e300).duration_ms == DAY_MS
+    assert shown(positionSec=1e308).position_ms == DAY_MS  # infinite once in ms
     assert shown(durationMs=10**400).duration_ms is None  # beyond a double: not a length at all
 
 

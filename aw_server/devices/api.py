@@ -5,14 +5,14 @@ and the admin's device registry. Errors here have Waken-Wa's body ``{success: fa
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
 
 from aw_core.timeutil import from_us
-from aw_server.auth.access import can
+from aw_server.auth.access import can, read_filter
 from aw_server.auth.keys import ApiKey
 from aw_server.auth.policy import current_principal
 from aw_server.auth.scopes import READ
@@ -21,20 +21,24 @@ from aw_server.devices.apps import apps_export
 from aw_server.devices.feed import build_feed, iso, status_item
 from aw_server.devices.model import ACTIVE, PENDING, STATUSES, Device, new_device_id
 from aw_server.devices.registry import DuplicateKey
-from aw_server.devices.report import ReportError, parse_report
+from aw_server.devices.report import ReportError, parse_report, parse_verify
 from aw_server.devices.reporting import WINDOW, Pending, Reporting, bucket_ids
 from aw_server.devices.rules import DisplayRules, public_item
 from aw_server.devices.stream import Broadcaster, Busy
 from aw_server.errors import (
     BadRequest,
+    Forbidden,
     NotFound,
     ServiceUnavailable,
     Unauthorized,
     register_error_shape,
 )
 from aw_server.http import json_response, parse_json_bytes, read_json
+from aw_server.service import Writes
 
 bp = Blueprint("devices", __name__)
+
+PUBLIC = "public"  # the view of the public live status (any other view is a key's reach)
 
 DEFAULT_PAGE, MAX_PAGE = 20, 500
 MIN_KEY, MAX_KEY = 8, 128
@@ -107,17 +111,12 @@ def post_report() -> Response:
 @bp.post("/activity/verify")
 def verify() -> Response:
     key = _device_key()
-    body = _json_body()
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    hash_key = body.get("generatedHashKey")
-    if not isinstance(hash_key, str) or not hash_key.strip():
-        raise BadRequest("generatedHashKey is required")
-    name = body.get("device")
     try:
-        device = reporting().admitted(
-            key, hash_key.strip(), name.strip() if isinstance(name, str) else None
-        )
+        hash_key, name = parse_verify(_json_body())
+    except ReportError as exc:
+        raise BadRequest(str(exc)) from None
+    try:
+        device = reporting().admitted(key, hash_key, name)
     except Pending as pending:
         return _pending(pending.device)
     return ok(
@@ -131,20 +130,24 @@ def verify() -> Response:
     )
 
 
-def _feed_view() -> tuple[Callable[[str], bool], bool]:
-    """Which devices the request may see, and whether it gets the public view."""
+def _feed_view() -> tuple[Callable[[str], bool], Hashable]:
+    """Which devices the request may see, and its view: ``PUBLIC`` (the display rules apply)
+    or what its key may read (streams of one view share each built feed)."""
     principal = current_principal()
-    if principal.key is not None or principal.everything:
-        return (lambda device_id: can(READ, WINDOW + device_id)), False
+    if principal.everything or (principal.key is not None and can(READ)):
+        visible, reach = read_filter()
+        return (lambda device_id: visible is None or visible(WINDOW + device_id)), reach
     if reporting().config.public_status:
-        return (lambda device_id: True), True
+        return (lambda device_id: True), PUBLIC
+    if principal.key is not None:
+        raise Forbidden("the live status needs an API key that may read the device buckets")
     raise Unauthorized("the live status needs an API key that may read the device buckets")
 
 
-def _build(visible: Callable[[str], bool]) -> Callable[[bool], dict[str, Any]]:
+def _build(visible: Callable[[str], bool], view: Hashable) -> Callable[[], dict[str, Any]]:
     state = reporting()
 
-    def build(public: bool) -> dict[str, Any]:
+    def build() -> dict[str, Any]:
         now = _now_us()
         devices = [d for d in state.registry.all() if d.status == ACTIVE and visible(d.id)]
         window = state.config.history_window_minutes * 60_000_000
@@ -164,7 +167,7 @@ def _build(visible: Callable[[str], bool]) -> Callable[[bool], dict[str, Any]]:
             now_us=now,
             stale_us=state.config.process_stale_seconds * 1_000_000,
             history_minutes=state.config.history_window_minutes,
-            public=(lambda item: public_item(item, display)) if public else None,
+            public=(lambda item: public_item(item, display)) if view == PUBLIC else None,
         )
 
     return build
@@ -172,16 +175,17 @@ def _build(visible: Callable[[str], bool]) -> Callable[[bool], dict[str, Any]]:
 
 @bp.get("/activity")
 def get_feed() -> Response:
-    visible, public = _feed_view()
-    return ok(_build(visible)(public))
+    visible, view = _feed_view()
+    return ok(_build(visible, view)())
 
 
 @bp.get("/activity/stream")
 def get_stream() -> Response:
-    visible, public = _feed_view()
+    visible, view = _feed_view()
     try:
-        # a stream shows what its opener may see; public streams share one built feed
-        stream = broadcaster().open(public, _build(visible))
+        # a stream shows what its opener may see: a feed built for one view is never sent
+        # to a stream of another
+        stream = broadcaster().open(view, _build(visible, view))
     except Busy:
         raise ServiceUnavailable("too many live streams are open; try again later") from None
     return Response(
@@ -287,7 +291,11 @@ def _save(write: Callable[[], Device]) -> Device:
     return device
 
 
-def _patched(device: Device, body: dict[str, Any]) -> Device:
+def _changes(body: dict[str, Any]) -> dict[str, Any]:
+    """The Device fields a PATCH body changes, checked."""
+    unknown = set(body) - {"id", "displayName", "status", "apiTokenId", "pinToTop"}
+    if unknown:
+        raise BadRequest(f"unknown field(s) {sorted(unknown)}")
     changes: dict[str, Any] = {}
     name = _text(body, "displayName", 1, 128)
     if name is not None:
@@ -302,40 +310,31 @@ def _patched(device: Device, body: dict[str, Any]) -> Device:
         if not isinstance(body["pinToTop"], bool):
             raise BadRequest("'pinToTop' must be true or false")
         changes["pin_to_top"] = body["pinToTop"]
-    unknown = set(body) - {"id", "displayName", "status", "apiTokenId", "pinToTop"}
-    if unknown:
-        raise BadRequest(f"unknown field(s) {sorted(unknown)}")
-    updated = replace(device, **changes)
-    if updated.status == ACTIVE and updated.api_key_id is None:
-        raise BadRequest("a device with no API key bound cannot be active")
-    return updated
+    return changes
 
 
 def _update(device_id: str, body: Any) -> Response:
     if not isinstance(body, dict):
         raise BadRequest("a device update must be a JSON object")
+    changes = _changes(body)
     state = reporting()
-    device = state.registry.get(device_id)
-    if device is None:
-        raise NotFound(f"there is no device {device_id!r}")
-    updated = _patched(device, body)
 
-    def write() -> Device:
+    def write(writes: Writes) -> Device:
+        # the row as it is now: a report may have changed it since the request began
+        device = state.registry.get(device_id)
+        if device is None:
+            raise NotFound(f"there is no device {device_id!r}")
+        updated = replace(device, **changes)
+        if updated.status == ACTIVE and updated.api_key_id is None:
+            raise BadRequest("a device with no API key bound cannot be active")
         state.registry.save(updated)
-        return updated
-
-    def write_all(writes: Any) -> Device:
-        saved = write()
         if updated.display_name != device.display_name:
             for bucket_id in bucket_ids(device.id):
                 if state.service.storage.get_bucket(bucket_id) is not None:
                     writes.update_bucket(bucket_id, {"hostname": updated.display_name})
-        return saved
+        return updated
 
-    try:
-        saved: Device = state.service.transaction(write_all)
-    except DuplicateKey:
-        raise BadRequest("another device already has this generatedHashKey") from None
+    saved: Device = state.service.transaction(write)
     if saved.status != ACTIVE:
         state.live.forget(saved.id)
     state.notify()

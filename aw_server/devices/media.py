@@ -181,7 +181,8 @@ def _span(
         for name in names:
             number = _number(media.get(name))
             if number is not None and number >= 0:
-                return min(round_half_up(number * scale), DAY_MS)
+                # capped before rounding: a huge number of seconds is infinite in ms
+                return round_half_up(min(number * scale, DAY_MS))
     return None
 
 

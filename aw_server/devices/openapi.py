@@ -86,7 +86,8 @@ def _errors(*codes: int) -> dict[str, Any]:
         400: "Invalid input",
         401: "No valid API key",
         429: "Too many requests: see Retry-After",
-        403: "Device revoked, bound to another key, or not registered",
+        403: "Not allowed: the key may not do this (device revoked, bound to another key, not"
+        " registered, or a feed key that may not read the device buckets)",
         404: "Not found",
         413: "Request body too large",
         415: "Body is not JSON",
@@ -138,7 +139,7 @@ def device_paths() -> dict[str, Any]:
             "get": {
                 "tags": ["devices"],
                 "summary": "The live feed: current statuses, recent activities, top apps",
-                "responses": {"200": _json(feed, "The feed")},
+                "responses": {"200": _json(feed, "The feed"), **_errors(403)},
             },
         },
         "/api/activity/verify": {
@@ -174,7 +175,7 @@ def device_paths() -> dict[str, Any]:
                             }
                         },
                     },
-                    **_errors(503),
+                    **_errors(403, 503),
                 },
             }
         },

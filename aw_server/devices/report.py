@@ -131,6 +131,16 @@ def parse_report(body: object) -> Report:
     )
 
 
+def parse_verify(body: object) -> tuple[str, str]:
+    """The ``generatedHashKey`` and display name of a ``POST /api/activity/verify`` body, by
+    the rules of a report's (verifying may register the device, so it must not take a key or
+    a name a report would refuse); raises :class:`ReportError` (400)."""
+    if not isinstance(body, dict):
+        raise ReportError(f"the request body must be a JSON object, not {_json_type(body)}")
+    hash_key = _hash_key(body.get("generatedHashKey"))
+    return hash_key, _device_name(_first_present(body, "device", "device_name"))
+
+
 def merge_metadata(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Waken-Wa's merge rule for repeated reports of one (device, process): top-level keys are
     merged shallowly, ``media`` one level deeper (``{**old_media, **new_media}``), so a client

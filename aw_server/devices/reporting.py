@@ -2,9 +2,12 @@
 
 The device must be known, active and bound to the presenting key; an unknown one (when
 auto-registration is on) or one re-bound to a new key is registered ``pending`` and answered
-202, as Waken-Wa's reporters expect. A report is one transaction: the heartbeats of the
-device's window, media and state buckets, its stored images and its row; only then does the
-live status change and the feed's listeners hear of it.
+202, as Waken-Wa's reporters expect. The key must also be one that may append to the device's
+buckets, before anything about the device changes: a read-only key registers or re-binds
+nothing. A report is one transaction: the heartbeats of the device's window, media and state
+buckets, its stored images and its row (read again inside the transaction, so an admin's edit
+since the admission is kept, and a revocation answers 403); only then does the live status
+change and the feed's listeners hear of it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from aw_server.devices.config import DevicesConfig
 from aw_server.devices.live import LiveState, Status, activity_id
 from aw_server.devices.media import bucket_data, media_of
 from aw_server.devices.model import ACTIVE, PENDING, REVOKED, Device, new_device_id
-from aw_server.devices.registry import DeviceStore
+from aw_server.devices.registry import DeviceStore, DuplicateKey
 from aw_server.devices.report import (
     DEFAULT_DEVICE_NAME,
     Images,
@@ -77,20 +80,12 @@ class Reporting:
         Forbidden when it may not report."""
         device = self.registry.by_key(hash_key)
         if device is None:
-            if not self.config.auto_register:
-                raise Forbidden("this device is not registered; add it on the Devices page")
-            made = Device(
-                id=new_device_id(),
-                display_name=display_name or "Unknown Device",
-                hash_key=hash_key,
-                status=PENDING,
-                created_us=_now_us(),
-                api_key_id=key.id,
-            )
-            self.service.transaction(lambda writes: self._add(writes, made))
-            raise Pending(made)
+            return self._register(key, hash_key, display_name)
         if device.status == REVOKED:
             raise Forbidden("this device has been revoked")
+        # before the binding may change: a key that could not report for the device must not
+        # re-bind it (and so knock it back to pending)
+        _check_may_report(device.id)
         if device.api_key_id != key.id:
             if device.api_key_id is not None and not self.config.rebind_on_token_change:
                 raise Forbidden("this device is bound to another API key")
@@ -102,42 +97,77 @@ class Reporting:
             raise Pending(device)
         return device
 
-    def _add(self, writes: Writes, device: Device) -> None:
-        self.registry.add(device)
+    def _register(self, key: ApiKey, hash_key: str, display_name: str | None) -> Device:
+        """Register an unknown device, pending and bound to the key (Pending), or Forbidden."""
+        if not self.config.auto_register:
+            raise Forbidden("this device is not registered; add it on the Devices page")
+        made = Device(
+            id=new_device_id(),
+            display_name=display_name or DEFAULT_DEVICE_NAME,
+            hash_key=hash_key,
+            status=PENDING,
+            created_us=_now_us(),
+            api_key_id=key.id,
+        )
+        # a key that could not report for the device must not create it
+        if not all(can(APPEND, bucket) for bucket in bucket_ids(made.id)):
+            raise Forbidden(
+                "this API key may not register devices (needs append:waken-*, as the preset"
+                " 'device' gives)"
+            )
+        try:
+            self.service.transaction(lambda writes: self.registry.add(made))
+        except DuplicateKey:
+            # the device's other request registered it a moment ago (or, once in four billion,
+            # the id was taken): judge the device as it is now
+            return self.admitted(key, hash_key, display_name)
         self.notify()
+        raise Pending(made)
 
     # -- reports -----------------------------------------------------------------------------
 
     def report(self, key: ApiKey, report: Report) -> tuple[Device, Status]:
+        while True:
+            done = self._report_once(key, report)
+            if done is not None:
+                self.notify()
+                return done
+
+    def _report_once(self, key: ApiKey, report: Report) -> tuple[Device, Status] | None:
+        """Admit the device and write the report; None when the device changed meanwhile
+        (revoked, re-bound, deleted), so that the next admission answers for it."""
         device = self.admitted(key, report.hash_key, report.device_name)
-        for bucket in bucket_ids(device.id):
-            if not can(APPEND, bucket):
-                raise Forbidden(
-                    f"this API key may not report for this device (needs append:{bucket})"
-                )
         stored, urls = self._decode_images(report.images)
         metadata = attach_image_urls(report.metadata, **urls)
         with self._locks[device.id]:  # reports of one device, one at a time
             now = _now_us()
-            stale = self.config.process_stale_seconds * 1_000_000
-            before = self.live.continues(device.id, report.process_name, now, stale)
-            merged = merge_metadata(before.metadata, metadata) if before else metadata
-            status = Status(
-                id=before.id if before else activity_id(now),
-                device_id=device.id,
-                process_name=before.process_name if before else report.process_name,
-                process_title=report.process_title,
-                started_us=before.started_us if before else now,
-                updated_us=now,
-                push_mode=report.push_mode,
-                metadata=merged,
-            )
-            device = self.service.transaction(
-                lambda writes: self._write(writes, device, report, status, stored, now)
-            )
+            status = self._next_status(device.id, report, metadata, now)
+            try:
+                device = self.service.transaction(
+                    lambda writes: self._write(writes, key, report, status, stored, now)
+                )
+            except _Readmit:
+                return None
             self.live.set(status)
-        self.notify()
         return device, status
+
+    def _next_status(
+        self, device_id: str, report: Report, metadata: dict[str, Any], now: int
+    ) -> Status:
+        """The device's status after this report: the current one continued (metadata merged)
+        when the same process reports while it is current, else a fresh one."""
+        stale = self.config.process_stale_seconds * 1_000_000
+        before = self.live.continues(device_id, report.process_name, now, stale)
+        return Status(
+            id=before.id if before else activity_id(now),
+            device_id=device_id,
+            process_name=before.process_name if before else report.process_name,
+            process_title=report.process_title,
+            started_us=before.started_us if before else now,
+            updated_us=now,
+            push_mode=report.push_mode,
+            metadata=merge_metadata(before.metadata, metadata) if before else metadata,
+        )
 
     def _decode_images(
         self, pictures: Images
@@ -172,12 +202,17 @@ class Reporting:
     def _write(
         self,
         writes: Writes,
-        device: Device,
+        key: ApiKey,
         report: Report,
         status: Status,
         stored: list[image_files.StoredImage],
         now: int,
     ) -> Device:
+        # The row as it is now, not as admission read it: an admin may have revoked, re-bound
+        # or edited the device since, and writing the old row back would undo that.
+        device = self.registry.get(status.device_id)
+        if device is None or device.status != ACTIVE or device.api_key_id != key.id:
+            raise _Readmit
         pulsetime = float(self.config.process_stale_seconds)
         window, media_bucket, state_bucket = bucket_ids(device.id)
         # a report without a name (the parser's default) keeps the name an admin gave
@@ -224,6 +259,17 @@ class Reporting:
         if updated != device:
             self.registry.save(updated)
         return updated
+
+
+class _Readmit(Exception):
+    """The device changed between its admission and the report's write: admit it again."""
+
+
+def _check_may_report(device_id: str) -> None:
+    """Forbidden unless the request's key may append to the device's buckets."""
+    for bucket in bucket_ids(device_id):
+        if not can(APPEND, bucket):
+            raise Forbidden(f"this API key may not report for this device (needs append:{bucket})")
 
 
 def _bucket(bucket_id: str, kind: str, hostname: str) -> Bucket:

@@ -1,17 +1,18 @@
 """Server-Sent Events of the live feed, pushed when a report or a device change commits.
 
 One broadcaster per server: a change bumps its version and wakes every stream; each stream then
-sends the feed of that version, built once per version and view (public or not) however many
-listen. An idle stream sends a comment line every 15 s (proxies and browsers keep it open). At
-most MAX_STREAMS are open at once; each holds one of the server's request threads, which the
-server adds for them (see cli.py).
+sends the feed of that version, built once per version and view however many listen. A view is
+what its streams may see (the public view, or what one key may read): a feed built for one view
+is never sent to a stream of another. An idle stream sends a comment line every 15 s (proxies
+and browsers keep it open). At most MAX_STREAMS are open at once; each holds one of the
+server's request threads, which the server adds for them (see cli.py).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import orjson
@@ -20,7 +21,7 @@ MAX_STREAMS = 50
 KEEPALIVE_SECONDS = 15.0
 LIFETIME_SECONDS = 600.0  # a stream then ends; EventSource reconnects by itself (retry: 2 s)
 
-FeedBuilder = Callable[[bool], dict[str, Any]]  # public? -> the feed
+FeedBuilder = Callable[[], dict[str, Any]]  # the feed of one view, now
 
 
 class Busy(Exception):
@@ -39,7 +40,7 @@ class Broadcaster:
         self._changed = threading.Condition()
         self._version = 0
         self._slots = threading.BoundedSemaphore(max_streams)
-        self._built: dict[tuple[int, bool], bytes] = {}
+        self._built: dict[tuple[int, Hashable], bytes] = {}
         self._build_lock = threading.Lock()
         self.open_streams = 0
         self._closed = False
@@ -56,37 +57,38 @@ class Broadcaster:
             self._version += 1
             self._changed.notify_all()
 
-    def _message(self, version: int, public: bool, build: FeedBuilder) -> bytes:
-        key = (version, public)
+    def _message(self, version: int, view: Hashable, build: FeedBuilder) -> bytes:
+        key = (version, view)
         with self._build_lock:
             message = self._built.get(key)
             if message is None:
-                data = orjson.dumps({"success": True, "data": build(public)})
+                data = orjson.dumps({"success": True, "data": build()})
                 message = b"event: activity\ndata: " + data + b"\n\n"
                 # only the newest version is ever asked for again
                 self._built = {k: v for k, v in self._built.items() if k[0] >= version}
                 self._built[key] = message
             return message
 
-    def open(self, public: bool, build: FeedBuilder) -> Stream:
-        """A stream: the feed now, then at every change; Busy when all slots are taken. Its
-        slot is given back when the server closes it (the client went away, or shutdown)."""
+    def open(self, view: Hashable, build: FeedBuilder) -> Stream:
+        """A stream of the feed of ``view`` (built by ``build``): now, then at every change;
+        Busy when all slots are taken. Its slot is given back when the server closes it (the
+        client went away, or shutdown)."""
         if not self._slots.acquire(blocking=False):
             raise Busy
         with self._build_lock:
             self.open_streams += 1
-        return Stream(self._run(public, build), self._release)
+        return Stream(self._run(view, build), self._release)
 
     def _release(self) -> None:
         with self._build_lock:
             self.open_streams -= 1
         self._slots.release()
 
-    def _run(self, public: bool, build: FeedBuilder) -> Iterator[bytes]:
+    def _run(self, view: Hashable, build: FeedBuilder) -> Iterator[bytes]:
         with self._changed:
             seen = self._version
         ends = time.monotonic() + self.lifetime
-        yield b"retry: 2000\n" + self._message(seen, public, build)
+        yield b"retry: 2000\n" + self._message(seen, view, build)
         while True:
             with self._changed:
                 left = ends - time.monotonic()
@@ -99,7 +101,7 @@ class Broadcaster:
                 yield b": keep-alive\n\n"
                 continue
             seen = version
-            yield self._message(version, public, build)
+            yield self._message(version, view, build)
 
 
 class Stream:
