@@ -19,22 +19,44 @@ export function rules(classes) {
 }
 
 // Buckets are found by type, as the official web UI does: watchers name their buckets freely.
-const isWindow = (b) => b.type === "currentwindow" && !b.id.startsWith("aw-watcher-android");
+// Devices that report to /api/activity have a window bucket of their own (`waken-window_<device
+// id>`, hostname = the device's name) and no AFK bucket.
+const DEVICE_WINDOW = "waken-window_";
+const isDevice = (b) => b.type === "currentwindow" && b.id.startsWith(DEVICE_WINDOW);
+const isWindow = (b) => b.type === "currentwindow" && !b.id.startsWith("aw-watcher-android") && !isDevice(b);
 const isAfk = (b) => b.type === "afkstatus";
 const isBrowser = (b) => b.type === "web.tab.current";
 
-export function hosts(buckets) {
-  return [...new Set(Object.values(buckets).filter(isWindow).map((b) => b.hostname))].sort();
+// The hosts to choose from, as [{value, label, device}]: the watchers' hosts by hostname, then
+// each device by its name, or by its id when another host or device has that name too (a
+// device's time is never mixed with another's).
+export function hostChoices(buckets) {
+  const list = Object.values(buckets);
+  const watched = [...new Set(list.filter(isWindow).map((b) => b.hostname))].sort();
+  const devices = list.filter(isDevice).sort((a, b) => String(a.hostname).localeCompare(String(b.hostname)) || a.id.localeCompare(b.id));
+  const named = (name) => devices.filter((d) => d.hostname === name).length;
+  return [
+    ...watched.map((host) => ({ value: host, label: host, device: false })),
+    ...devices.map((d) => {
+      const id = d.id.slice(DEVICE_WINDOW.length);
+      const unique = !watched.includes(d.hostname) && named(d.hostname) === 1;
+      return { value: unique ? d.hostname : id, label: unique ? d.hostname : `${d.hostname} (${id})`, device: true, bucket: d };
+    }),
+  ];
 }
+
+export const hosts = (buckets) => hostChoices(buckets).map((choice) => choice.value);
 
 // The host's window and AFK buckets (the conventional `<watcher>_<host>` id first) and its browser
 // buckets. Browser extensions often cannot know the hostname and say "unknown": those count for
 // every host, since the query keeps only their time inside this host's browser windows.
 export function hostBuckets(buckets, host) {
   const list = Object.values(buckets).sort((a, b) => a.id.localeCompare(b.id));
+  const browsersOf = (name) => list.filter((b) => isBrowser(b) && (b.hostname === name || b.hostname === "unknown")).map((b) => b.id);
+  const device = hostChoices(buckets).find((choice) => choice.device && choice.value === host);
+  if (device) return { window: device.bucket.id, afk: undefined, browsers: browsersOf(device.bucket.hostname) };
   const find = (test, prefix) => (list.find((b) => test(b) && b.id === `${prefix}_${host}`) || list.find((b) => test(b) && b.hostname === host) || {}).id;
-  const browsers = list.filter((b) => isBrowser(b) && (b.hostname === host || b.hostname === "unknown")).map((b) => b.id);
-  return { window: find(isWindow, "aw-watcher-window"), afk: find(isAfk, "aw-watcher-afk"), browsers };
+  return { window: find(isWindow, "aw-watcher-window"), afk: find(isAfk, "aw-watcher-afk"), browsers: browsersOf(host) };
 }
 
 // The browser a web bucket watches, from its id (`aw-watcher-web-firefox_laptop`, `aw-watcher-web-chrome`).

@@ -1,6 +1,6 @@
-// The one place that talks to the server (/api/0, and WakaTime's read API under /api/v1): every
-// failure becomes an ApiError with the server's message, and every request carries the API key
-// kept in this browser (if any).
+// The one place that talks to the server (/api/0, WakaTime's read API under /api/v1, the device
+// API under /api): every failure becomes an ApiError with the server's message, and every
+// request carries the API key kept in this browser (if any).
 
 export class ApiError extends Error {
   constructor(message, status = 0, type = null, code = null, needsKey = false) {
@@ -41,7 +41,8 @@ async function failure(response) {
   const text = await response.text();
   let data = null;
   try { data = JSON.parse(text); } catch { data = null; }
-  const message = (data && data.message) || response.statusText || `HTTP ${response.status}`;
+  // /api/0 says `message`; the device API keeps Waken-Wa's `error`
+  const message = (data && (data.message || data.error)) || response.statusText || `HTTP ${response.status}`;
   const needsKey = response.status === 401 && response.headers.has("WWW-Authenticate");
   return new ApiError(message, response.status, data && data.type, data && data.code, needsKey);
 }
@@ -80,6 +81,22 @@ export function codingSummaries(start, end, timezone) {
   const params = new URLSearchParams({ start, end });
   if (timezone) params.set("timezone", timezone);
   return call(`/api/v1/users/current/summaries?${params}`, { headers: authHeaders() });
+}
+
+// The device API (Waken-Wa's shape): `{success: true, data}`, whose data is returned.
+export async function devices(path, { method = "GET", body } = {}) {
+  const options = { method, headers: authHeaders() };
+  if (body !== undefined) {
+    options.body = JSON.stringify(body);
+    options.headers["Content-Type"] = "application/json";
+  }
+  const answer = await call(`/api/${path}`, options);
+  return answer ? answer.data : null;
+}
+
+// The live feed's event stream. EventSource cannot send headers: the key rides in the query.
+export function liveStreamUrl(key = storedKey()) {
+  return `/api/activity/stream${key ? `?api_key=${encodeURIComponent(key)}` : ""}`;
 }
 
 // Whether the server accepts `key`: /info needs no scope, but a key sent with it is checked.

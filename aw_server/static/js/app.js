@@ -10,6 +10,8 @@ import * as bucket from "./pages/bucket.js";
 import * as queryPage from "./pages/query.js";
 import * as settingsPage from "./pages/settings.js";
 import * as access from "./pages/access.js";
+import * as live from "./pages/live.js";
+import * as devicesPage from "./pages/devices.js";
 
 const routes = [
   [/^\/activity$/, activity],
@@ -20,6 +22,8 @@ const routes = [
   [/^\/query$/, queryPage],
   [/^\/settings$/, settingsPage],
   [/^\/access$/, access],
+  [/^\/live$/, live],
+  [/^\/devices$/, devicesPage],
 ];
 
 let cleanup = null;

@@ -66,7 +66,7 @@ export async function render(root, params) {
 }
 
 // Names offered for a key that a link asks for by its preset.
-const SUGGESTED_NAMES = { [WAKATIME]: "editor plugins" };
+const SUGGESTED_NAMES = { [WAKATIME]: "editor plugins", device: "devices" };
 
 // A link may ask for a key of one preset (`#/access?preset=wakatime`, from the Coding page): the
 // form starts with that preset and a name, focused, so Enter creates the key.

@@ -1,6 +1,6 @@
 // Activity for a day or a week on one host: totals, top lists, categories, a chart of active time.
 import { categoryClasses, get, query, settings } from "../api.js";
-import { hosts, hostBuckets, summaryQuery, activeTimeQuery, windowFactsQuery } from "../activity-query.js";
+import { hostChoices, hostBuckets, summaryQuery, activeTimeQuery, windowFactsQuery } from "../activity-query.js";
 import { barList, columnChart } from "../charts.js";
 import { categoryColor } from "../colors.js";
 import { addDays, dayRange, duration, esc, localTime, period, today, weekStart } from "../util.js";
@@ -10,7 +10,8 @@ const REFRESH_MS = 60_000;
 
 export async function render(root, params) {
   const [allBuckets, prefs] = await Promise.all([get("buckets/"), settings()]);
-  const hostList = hosts(allBuckets);
+  const choices = hostChoices(allBuckets);
+  const hostList = choices.map((choice) => choice.value);
   if (!hostList.length) {
     root.innerHTML = emptyState(Object.keys(allBuckets).length);
     return null;
@@ -31,7 +32,7 @@ export async function render(root, params) {
   root.innerHTML = `
     <h1>Activity</h1>
     <form class="controls" data-testid="activity-controls">
-      <label>Host <select name="host">${hostList.map((h) => `<option ${h === host ? "selected" : ""}>${esc(h)}</option>`).join("")}</select></label>
+      <label>Host <select name="host">${hostOptions(choices, host)}</select></label>
       <label>View <select name="view"><option value="day" ${view === "day" ? "selected" : ""}>Day</option><option value="week" ${view === "week" ? "selected" : ""}>Week</option></select></label>
       <button type="button" data-shift="-1" aria-label="Previous ${view}">◀</button>
       <label>Date <input type="date" name="date" value="${esc(date)}" required></label>
@@ -91,6 +92,16 @@ export async function render(root, params) {
   return null;
 }
 
+// Watchers' hosts, then devices (phones and others reporting to /api/activity) in a group of
+// their own when there are both.
+function hostOptions(choices, selected) {
+  const option = (c) => `<option value="${esc(c.value)}" ${c.value === selected ? "selected" : ""}>${esc(c.label)}</option>`;
+  const devices = choices.filter((c) => c.device);
+  const watched = choices.filter((c) => !c.device);
+  if (!devices.length || !watched.length) return choices.map(option).join("");
+  return `${watched.map(option).join("")}<optgroup label="Devices">${devices.map(option).join("")}</optgroup>`;
+}
+
 async function explainZero(note, total, b, range) {
   const [facts] = total > 0 ? [null] : await query(windowFactsQuery(b), [range]);
   note.textContent = facts ? zeroNote(facts, Boolean(b.afk)) : "";
@@ -126,5 +137,6 @@ function emptyState(bucketCount) {
     create a window bucket and send two heartbeats a minute apart. They carry the same data and the second comes within
     <code>pulsetime</code> (120 s) of the first, so the server merges them into one event of a minute.</p>
     <pre data-testid="empty-commands">${esc(commands.join("\n"))}</pre>
-    <p>Then reload this page. See every bucket on the <a href="#/buckets">Buckets</a> page.</p></div>`;
+    <p>Then reload this page. See every bucket on the <a href="#/buckets">Buckets</a> page. Phones and other devices
+    that report to <code>/api/activity</code> show here too, once approved on the <a href="#/devices">Devices</a> page.</p></div>`;
 }
