@@ -36,6 +36,7 @@ class APIError(Exception):
         type: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -43,11 +44,14 @@ class APIError(Exception):
         if code is not None:
             self.code = code
         self.headers = headers or {}
+        self.details = details
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"message": self.message, "code": self.code}
         if self.type:
             body["type"] = self.type
+        if self.details is not None:
+            body["details"] = self.details
         return body
 
 
@@ -78,6 +82,16 @@ class ForceRequired(APIError):
 class Forbidden(APIError):
     status = 403
     code = "forbidden"
+
+
+class Conflict(APIError):
+    status = 409
+    code = "conflict"
+
+
+class Unprocessable(APIError):
+    status = 422
+    code = "unprocessable"
 
 
 class NotFound(APIError):
