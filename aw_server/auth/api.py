@@ -12,7 +12,7 @@ from aw_server.http import json_response, read_json
 
 bp = Blueprint("keys", __name__)
 
-_CREATE_FIELDS = {"name", "scopes", "preset", "expires", "rate_limit"}
+_CREATE_FIELDS = {"name", "scopes", "preset", "expires", "rate_limit", "plan"}
 
 
 def keyring() -> KeyRing:
@@ -50,6 +50,7 @@ def create_key() -> Response:
             preset=preset,
             expires=body.get("expires"),
             rate_limit=body.get("rate_limit"),
+            plan=body.get("plan"),
         )
     except KeyRequestError as exc:
         raise BadRequest(str(exc)) from None

@@ -17,7 +17,7 @@ import orjson
 
 from aw_core.config import ConfigError
 from aw_server.auth.keyring import KeyRequestError, KeyRing
-from aw_server.auth.keys import ApiKey, SqliteKeyStore
+from aw_server.auth.keys import PLANS, ApiKey, SqliteKeyStore
 from aw_server.auth.scopes import PRESETS
 from aw_server.config import Config
 from aw_server.storage import SqliteStorage
@@ -42,6 +42,12 @@ def add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     create.add_argument("--scope", action="append", default=[], metavar="SCOPE", help="repeatable")
     create.add_argument("--expires", metavar="TIME", help="ISO 8601 time the key stops working")
     create.add_argument("--rate-limit", type=int, metavar="N", help="requests per minute")
+    create.add_argument(
+        "--plan",
+        choices=list(PLANS),
+        help="an hourly limit as ClockEye's plans: "
+        + ", ".join(f"{name} {limit or 'unlimited'}" for name, limit in PLANS.items()),
+    )
     listing = actions.add_parser("list", help="the keys (never their secrets)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     for action, text in (("revoke", "disable a key (it stays listed)"), ("delete", "remove a key")):
@@ -94,6 +100,7 @@ def run_keys(args: argparse.Namespace, config: Config, out: IO[str] = sys.stdout
                     preset=args.preset,
                     expires=args.expires,
                     rate_limit=args.rate_limit,
+                    plan=args.plan,
                 )
             except KeyRequestError as exc:
                 raise ConfigError(str(exc)) from None

@@ -19,6 +19,7 @@ from typing import Any
 from aw_core.timeutil import parse_datetime
 from aw_server.auth.keys import (
     MAX_NAME_LENGTH,
+    PLANS,
     ApiKey,
     KeyStore,
     NewKey,
@@ -112,6 +113,7 @@ class KeyRing:
         preset: str | None = None,
         expires: datetime | str | None = None,
         rate_limit: int | None = None,
+        plan: str | None = None,
         secret: str | None = None,
     ) -> tuple[ApiKey, str]:
         """Create a key from a preset and/or scopes; returns it with its secret (shown once)."""
@@ -139,6 +141,8 @@ class KeyRing:
             or not 1 <= rate_limit <= MAX_RATE_LIMIT
         ):
             raise KeyRequestError(f"'rate_limit' must be a whole number from 1 to {MAX_RATE_LIMIT}")
+        if plan is not None and plan not in PLANS:
+            raise KeyRequestError(f"'plan' must be one of {', '.join(PLANS)}")
         secret = secret or new_secret()
         key = self.store.create(
             NewKey(
@@ -149,6 +153,7 @@ class KeyRing:
                 created=_now(),
                 expires=expiry,
                 rate_limit=rate_limit,
+                plan=plan,
                 preset=preset,
             )
         )

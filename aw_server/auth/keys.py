@@ -22,6 +22,8 @@ from aw_core.timeutil import from_us, to_us
 from aw_server.auth.scopes import Scope, parse_scopes
 
 PREFIX_LENGTH = 8
+# ClockEye's plans: requests per hour of a key, on top of the per-minute limit (None: unlimited)
+PLANS: dict[str, int | None] = {"free": 100, "standard": 1_000, "pro": 5_000, "enterprise": None}
 MAX_NAME_LENGTH = 200
 
 
@@ -53,6 +55,7 @@ class ApiKey:
     last_used: datetime | None = None
     rate_limit: int | None = None  # requests per minute; None: the preset's or the default
     preset: str | None = None
+    plan: str | None = None  # ClockEye's plans: requests per hour (PLANS); None: no hourly limit
 
     def expired(self, now: Callable[[], datetime]) -> bool:
         """Whether the key has expired (``now`` is called only for a key with an expiry)."""
@@ -71,6 +74,7 @@ class ApiKey:
             "enabled": self.enabled,
             "last_used": self.last_used.isoformat() if self.last_used else None,
             "rate_limit": self.rate_limit,
+            "plan": self.plan,
         }
 
 
@@ -86,6 +90,7 @@ class NewKey:
     expires: datetime | None = None
     rate_limit: int | None = None
     preset: str | None = None
+    plan: str | None = None
 
 
 class KeyStore(Protocol):
@@ -166,7 +171,8 @@ def _create_tables(conn: sqlite3.Connection) -> None:
         "CREATE TABLE api_keys (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
         " secret_hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, scopes TEXT NOT NULL,"
         " preset TEXT, created_us INTEGER NOT NULL, expires_us INTEGER,"
-        " enabled INTEGER NOT NULL DEFAULT 1, last_used_us INTEGER, rate_limit INTEGER)"
+        " enabled INTEGER NOT NULL DEFAULT 1, last_used_us INTEGER, rate_limit INTEGER,"
+        " plan TEXT)"
     )
     conn.execute("CREATE TABLE auth_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
     conn.execute("INSERT INTO auth_state (name, value) VALUES ('keys_version', 0)")
@@ -176,12 +182,25 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_tables]
 
 _COLUMNS = (
     "id, name, scopes, prefix, secret_hash, created_us, expires_us, enabled, last_used_us,"
-    " rate_limit, preset"
+    " rate_limit, preset, plan"
 )
 
 
 def _row_to_key(row: tuple[Any, ...]) -> ApiKey:
-    key_id, name, scopes, prefix, secret_hash, created, expires, enabled, used, limit, preset = row
+    (
+        key_id,
+        name,
+        scopes,
+        prefix,
+        secret_hash,
+        created,
+        expires,
+        enabled,
+        used,
+        limit,
+        preset,
+        plan,
+    ) = row
     return ApiKey(
         id=key_id,
         name=name,
@@ -194,6 +213,7 @@ def _row_to_key(row: tuple[Any, ...]) -> ApiKey:
         last_used=from_us(used) if used is not None else None,
         rate_limit=limit,
         preset=preset,
+        plan=plan,
     )
 
 
@@ -228,7 +248,7 @@ class SqliteKeyStore:
             conn = self.backend.connection()
             cursor = conn.execute(
                 "INSERT INTO api_keys (name, secret_hash, prefix, scopes, preset, created_us,"
-                " expires_us, enabled, rate_limit) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                " expires_us, enabled, rate_limit, plan) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
                 (
                     key.name,
                     key.secret_hash,
@@ -238,6 +258,7 @@ class SqliteKeyStore:
                     to_us(key.created),
                     to_us(key.expires) if key.expires else None,
                     key.rate_limit,
+                    key.plan,
                 ),
             )
             self._bump(conn)

@@ -51,6 +51,10 @@ SCHEMAS: dict[str, Any] = {
             "enabled": {"type": "boolean"},
             "last_used": {"type": ["string", "null"], "format": "date-time"},
             "rate_limit": {"type": ["integer", "null"], "description": "requests per minute"},
+            "plan": {
+                "type": ["string", "null"],
+                "description": "requests per hour: free 100, standard 1000, pro 5000, enterprise any",
+            },
         },
     },
     "NewApiKey": {
@@ -65,6 +69,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "expires": {"type": "string", "format": "date-time"},
             "rate_limit": {"type": "integer", "minimum": 1},
+            "plan": {"type": "string", "enum": ["free", "standard", "pro", "enterprise"]},
         },
         "description": "scopes, a preset, or both",
     },

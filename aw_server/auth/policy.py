@@ -22,7 +22,7 @@ from flask import Flask, Request, Response, g, request
 
 from aw_server.auth.config import LOCAL, AuthConfig
 from aw_server.auth.keyring import KeyRing
-from aw_server.auth.keys import ApiKey
+from aw_server.auth.keys import PLANS, ApiKey
 from aw_server.auth.ratelimit import RateLimiter, Verdict
 from aw_server.auth.scopes import allows
 from aw_server.errors import TooManyRequests, Unauthorized, is_api_path
@@ -31,6 +31,7 @@ from aw_server.wsgi import CLIENT_ADDRESS_KEY
 logger = logging.getLogger(__name__)
 
 FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+HOUR_SECONDS = 3600.0
 _FORWARDING_ENVIRON = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP")
 MAX_SECRET_LENGTH = 512
 # Endpoints anyone may call without a key (aw-server-rust keeps /info open too): the server's
@@ -188,6 +189,7 @@ class Gate:
         self.keyring = keyring
         self.limiter = limiter
         self.public_endpoints = public_endpoints
+        self.hourly = RateLimiter(window=HOUR_SECONDS)  # ClockEye's plans (keys.PLANS)
 
     def authenticate(self) -> None:
         environ = request.environ
@@ -246,6 +248,15 @@ class Gate:
         verdict = self.limiter.hit(("key", key.id), limit)
         if not verdict.allowed:
             raise _too_many(verdict, f"requests with key {key.prefix}…")
+        hourly = PLANS.get(key.plan) if key.plan else None
+        if hourly is not None:
+            per_hour = self.hourly.hit(("key", key.id), hourly)
+            if not per_hour.allowed:
+                raise _too_many(
+                    per_hour, f"requests this hour with key {key.prefix}… ({key.plan} plan)"
+                )
+            if per_hour.remaining < verdict.remaining:
+                verdict = per_hour  # the headers show the limit that is nearer
         g.aw_rate_headers = _limit_headers(verdict)
         self.keyring.used(key)
         return key
