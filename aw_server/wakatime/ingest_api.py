@@ -100,7 +100,14 @@ def receive(user: str | None = None) -> Response:
         except ingest.ItemError as exc:
             parsed.append(str(exc))
     valid = [p for p in parsed if isinstance(p, Heartbeat)]
-    stored = service().transaction(lambda writes: _store(writes, machine, valid)) if valid else []
+    # what the write needs is taken here: it may run in another thread (group commit), where
+    # there is no app context
+    store, timeout_us = heartbeat_store(), config.timeout * 1_000_000
+    stored = (
+        service().transaction(lambda writes: _store(writes, store, timeout_us, machine, valid))
+        if valid
+        else []
+    )
     answers = iter(stored)
     responses: list[list[Any]] = []
     for item in parsed:
@@ -121,15 +128,15 @@ def receive(user: str | None = None) -> Response:
     return json_response({"responses": responses}, status=201)
 
 
-def _store(writes: Writes, machine: str, beats: list[Heartbeat]) -> list[tuple[int, Heartbeat]]:
-    store = heartbeat_store()
+def _store(
+    writes: Writes, store: HeartbeatStore, timeout_us: int, machine: str, beats: list[Heartbeat]
+) -> list[tuple[int, Heartbeat]]:
     # the digest of a heartbeat as sent: a replay is the same heartbeat even if a placeholder
     # in it would now resolve differently
     digests = [beat.digest() for beat in beats]
     beats = _resolve_placeholders(store, beats)
     results = store.add(list(zip(digests, beats, strict=True)))
     new = [beat for _, beat, fresh in results if fresh]
-    timeout_us = wakatime_config().timeout * 1_000_000
     for first, last in _clusters(sorted(b.time_us for b in new), timeout_us):
         refresh(store, writes, machine, first, last, timeout_us)
     # a duplicate is answered as its first copy was stored (a replay of a placeholder may
