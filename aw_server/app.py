@@ -16,9 +16,11 @@ from aw_server.security import register_security
 from aw_server.service import Service, load_device_id
 from aw_server.static_files import register_static
 from aw_server.storage import MemoryStorage, SqliteStorage, Storage
+from aw_server.timers.app import register_timers
 from aw_server.wakatime.api import register_wakatime_routes
 from aw_server.wakatime.daycache import DayCache
 from aw_server.wakatime.store import open_heartbeat_store
+from aw_server.webhooks.app import register_webhooks
 from aw_server.wsgi import ServerMiddleware
 
 
@@ -59,6 +61,8 @@ def create_app(config: Config | None = None, *, storage: Storage | None = None) 
     service.changes.subscribe(days.on_changes)
     register_wakatime_routes(app)
     register_devices(app, config.devices, service)
+    register_timers(app, service)
+    register_webhooks(app, config.webhooks, service)
     register_static(app, config)
     # Outside Flask: logs every request in one place, and answers JSON for failures that
     # happen after Flask has built its response (see aw_server/wsgi.py).

@@ -26,6 +26,7 @@ from aw_server.lock import DatabaseInUse, ServerLock
 from aw_server.malloc import tune_malloc
 from aw_server.security import is_loopback
 from aw_server.storage import StorageError
+from aw_server.webhooks.app import start_sender, stop_sender
 
 logger = logging.getLogger(__name__)
 
@@ -216,12 +217,14 @@ def _serve_app(config: Config, lock: ServerLock | None) -> None:
             _url(config.host, port),
             _storage_description(config),
         )
+        start_sender(app)  # webhook deliveries, those left pending last time first
         try:
             server.run()
         except KeyboardInterrupt:
             logger.info("shutting down")
         finally:
             app.extensions["aw_devices_stream"].close()  # live streams end, their threads return
+            stop_sender(app)  # before the storage closes; what is not sent stays pending
             server.close()
     finally:
         app.extensions["aw"].storage.close()

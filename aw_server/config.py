@@ -15,6 +15,7 @@ from aw_core.config import ConfigError, config_file_path, load_config_toml
 from aw_server.auth.config import AuthConfig, auth_config_from_document
 from aw_server.devices.config import DevicesConfig, devices_config_from_document
 from aw_server.wakatime.config import WakatimeConfig, wakatime_config_from_document
+from aw_server.webhooks.config import WebhooksConfig, webhooks_config_from_document
 
 APP_NAME = "aw-server"
 DEFAULT_PORT = 5600
@@ -23,9 +24,9 @@ STORAGES = ("sqlite", "memory")
 SYNCHRONOUS = ("full", "normal")
 # The top-level tables aw-server.toml may hold; any other is a typo and refused. A feature with
 # its own section adds its name here. ([server.custom_static] is a table inside [server].)
-SECTIONS = ("server", "server-testing", "auth", "ratelimit", "wakatime", "devices")
+SECTIONS = ("server", "server-testing", "auth", "ratelimit", "wakatime", "devices", "webhooks")
 # Config fields that the [server] sections do not set (they have sections of their own).
-_NOT_SERVER_SETTINGS = frozenset({"auth", "wakatime", "devices"})
+_NOT_SERVER_SETTINGS = frozenset({"auth", "wakatime", "devices", "webhooks"})
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Config:
     auth: AuthConfig = field(default_factory=AuthConfig)
     wakatime: WakatimeConfig = field(default_factory=WakatimeConfig)
     devices: DevicesConfig = field(default_factory=DevicesConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
 
     @property
     def max_body_bytes(self) -> int:
@@ -71,6 +73,7 @@ class Config:
         self.auth.validate()
         self.wakatime.validate()
         self.devices.validate()
+        self.webhooks.validate()
         if self.timezone is not None:
             zone_info(self.timezone)
         if self.storage not in STORAGES:
@@ -165,6 +168,7 @@ def load_config(testing: bool, path: Path | None = None) -> Config:
     config.auth = auth_config_from_document(document)
     config.wakatime = wakatime_config_from_document(document)
     config.devices = devices_config_from_document(document)
+    config.webhooks = webhooks_config_from_document(document)
     config.testing = testing
     config.validate()
     return config

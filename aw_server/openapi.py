@@ -463,6 +463,10 @@ def _secured(paths: dict[str, Any]) -> dict[str, Any]:
     from aw_server.auth.openapi import SECURITY
     from aw_server.devices.openapi import PREFIXES as DEVICE_PREFIXES
     from aw_server.devices.openapi import device_errors
+    from aw_server.timers.openapi import prefixes as timer_prefixes
+    from aw_server.timers.openapi import timer_errors
+    from aw_server.webhooks.openapi import PREFIXES as WEBHOOK_PREFIXES
+    from aw_server.webhooks.openapi import webhook_errors
 
     result: dict[str, Any] = {}
     for path, item in paths.items():
@@ -478,6 +482,10 @@ def _secured(paths: dict[str, Any]) -> dict[str, Any]:
                 key_errors = (
                     device_errors(401, 403, 429)
                     if path.startswith(DEVICE_PREFIXES)
+                    else timer_errors(401, 403, 429)
+                    if path.startswith(timer_prefixes())
+                    else webhook_errors(401, 403, 429)
+                    if path.startswith(WEBHOOK_PREFIXES)
                     else errors(401, 403, 429)
                 )
                 operation["responses"] = {**key_errors, **operation["responses"]}
@@ -488,7 +496,9 @@ def _secured(paths: dict[str, Any]) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     from aw_server.auth import openapi as auth
     from aw_server.devices.openapi import device_paths
+    from aw_server.timers.openapi import timer_paths
     from aw_server.wakatime.openapi import wakatime_paths
+    from aw_server.webhooks.openapi import webhook_paths
 
     return {
         "openapi": "3.1.0",
@@ -512,9 +522,20 @@ def openapi_document() -> dict[str, Any]:
                 "settings",
                 "keys",
                 "wakatime",
+                "timers",
+                "webhooks",
             )
         ],
-        "paths": _secured({**PATHS, **auth.key_paths(), **wakatime_paths(), **device_paths()}),
+        "paths": _secured(
+            {
+                **PATHS,
+                **auth.key_paths(),
+                **wakatime_paths(),
+                **device_paths(),
+                **timer_paths(),
+                **webhook_paths(),
+            }
+        ),
         "components": {
             "schemas": {**SCHEMAS, **auth.SCHEMAS},
             "securitySchemes": auth.SECURITY_SCHEMES,

@@ -17,6 +17,8 @@ from flask import Flask
 from waitress import wasyncore
 from waitress.server import create_server
 
+from aw_server.webhooks.app import start_sender, stop_sender
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,12 +48,14 @@ class ThreadedServer:
     def start(self) -> ThreadedServer:
         self.thread.start()
         wait_until_ready(self.url)
+        start_sender(self.app)  # webhook deliveries go out while the server serves
         return self
 
     def stop(self) -> None:
         streams = self.app.extensions.get("aw_devices_stream")
         if streams is not None:
             streams.close()  # open live streams end, so their threads can be joined
+        stop_sender(self.app)
         self._stopping.set()
         self.thread.join(timeout=10)
         self.server.task_dispatcher.shutdown(timeout=5)

@@ -82,6 +82,33 @@ RULES: dict[str, Rule] = {
     "keys.create_key": Rule(ADMIN),
     "keys.update_key": Rule(ADMIN),
     "keys.delete_key": Rule(ADMIN),
+    # Timers: entries live in a stopwatch bucket (?bucket=, default aw-stopwatch): the view asks
+    # for read on it, append for a new finished entry, write to start (it stops the running
+    # ones), stop, change or delete; projects and tasks read or write on aw-stopwatch (by view)
+    "timers.list_entries": Rule(READ, by_view=True),
+    "timers.get_current": Rule(READ, by_view=True),
+    "timers.get_entry": Rule(READ, by_view=True),
+    "timers.create_entry": Rule(APPEND, by_view=True),
+    "timers.start_timer": Rule(WRITE, by_view=True),
+    "timers.stop_timer": Rule(WRITE, by_view=True),
+    "timers.update_entry": Rule(WRITE, by_view=True),
+    "timers.delete_entry": Rule(WRITE, by_view=True),
+    "timers.list_projects": Rule(READ, by_view=True),
+    "timers.get_project": Rule(READ, by_view=True),
+    "timers.list_tasks": Rule(READ, by_view=True),
+    "timers.create_project": Rule(WRITE, by_view=True),
+    "timers.update_project": Rule(WRITE, by_view=True),
+    "timers.delete_project": Rule(WRITE, by_view=True),  # force: write on each bucket it changes
+    "timers.create_task": Rule(WRITE, by_view=True),
+    # Webhooks: they see every change and hold their secrets, so only admins manage them
+    "webhooks.list_webhooks": Rule(ADMIN),
+    "webhooks.create_webhook": Rule(ADMIN),
+    "webhooks.get_webhook": Rule(ADMIN),
+    "webhooks.update_webhook": Rule(ADMIN),
+    "webhooks.delete_webhook": Rule(ADMIN),
+    "webhooks.test_webhook": Rule(ADMIN),
+    "webhooks.list_deliveries": Rule(ADMIN),
+    "webhooks.retry_delivery": Rule(ADMIN),
 }
 
 

@@ -22,7 +22,7 @@ from aw_server.devices.feed import build_feed, iso, status_item
 from aw_server.devices.model import ACTIVE, PENDING, STATUSES, Device, new_device_id
 from aw_server.devices.registry import DuplicateKey
 from aw_server.devices.report import ReportError, parse_report, parse_verify
-from aw_server.devices.reporting import WINDOW, Pending, Reporting, bucket_ids
+from aw_server.devices.reporting import WINDOW, Pending, Reporting, announce, bucket_ids
 from aw_server.devices.rules import DisplayRules, public_item
 from aw_server.devices.stream import Broadcaster, Busy
 from aw_server.errors import (
@@ -277,14 +277,20 @@ def create_device() -> Response:
         created_us=_now_us(),
         api_key_id=key_id,
     )
-    _save(lambda: reporting().registry.add(device))
+
+    def add(writes: Writes) -> Device:
+        added = reporting().registry.add(device)
+        announce(writes, None, added)
+        return added
+
+    _save(add)
     return ok(device.to_wire(), status=201)
 
 
-def _save(write: Callable[[], Device]) -> Device:
+def _save(write: Callable[[Writes], Device]) -> Device:
     state = reporting()
     try:
-        device: Device = state.service.transaction(lambda writes: write())
+        device: Device = state.service.transaction(write)
     except DuplicateKey:
         raise BadRequest("another device already has this generatedHashKey") from None
     state.notify()
@@ -328,6 +334,7 @@ def _update(device_id: str, body: Any) -> Response:
         if updated.status == ACTIVE and updated.api_key_id is None:
             raise BadRequest("a device with no API key bound cannot be active")
         state.registry.save(updated)
+        announce(writes, device, updated)
         if updated.display_name != device.display_name:
             for bucket_id in bucket_ids(device.id):
                 if state.service.storage.get_bucket(bucket_id) is not None:

@@ -49,6 +49,15 @@ def bucket_ids(device_id: str) -> tuple[str, str, str]:
     return WINDOW + device_id, MEDIA + device_id, STATE + device_id
 
 
+_OCCURRENCES = {PENDING: "device.pending", ACTIVE: "device.approved", REVOKED: "device.revoked"}
+
+
+def announce(writes: Writes, before: Device | None, after: Device) -> None:
+    """Note (for webhooks) a device that became pending, active (approved) or revoked."""
+    if before is None or before.status != after.status:
+        writes.occurred(_OCCURRENCES[after.status], lambda: after.to_wire(with_key=False))
+
+
 class Pending(Exception):
     """The device waits for an admin's approval (the API answers 202)."""
 
@@ -90,7 +99,12 @@ class Reporting:
             if device.api_key_id is not None and not self.config.rebind_on_token_change:
                 raise Forbidden("this device is bound to another API key")
             rebound = replace(device, api_key_id=key.id, status=PENDING)
-            self.service.transaction(lambda writes: self.registry.save(rebound))
+
+            def rebind(writes: Writes) -> None:
+                self.registry.save(rebound)
+                announce(writes, device, rebound)
+
+            self.service.transaction(rebind)
             self.notify()
             raise Pending(rebound)
         if device.status != ACTIVE:
@@ -115,8 +129,13 @@ class Reporting:
                 "this API key may not register devices (needs append:waken-*, as the preset"
                 " 'device' gives)"
             )
+
+        def add(writes: Writes) -> None:
+            self.registry.add(made)
+            announce(writes, None, made)
+
         try:
-            self.service.transaction(lambda writes: self.registry.add(made))
+            self.service.transaction(add)
         except DuplicateKey:
             # the device's other request registered it a moment ago (or, once in four billion,
             # the id was taken): judge the device as it is now
