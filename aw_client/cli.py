@@ -10,13 +10,23 @@ import json
 import os
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
-
+from aw_client.cli_common import (
+    API_KEY_ENV,
+    GLOBAL_DEFAULTS,
+    UsageError,
+    add_command,
+    add_global_options,
+    duration_text,
+    emit_json,
+    plural,
+    table,
+)
+from aw_client.cli_timers import add_projects_parser, add_timer_parser, cmd_projects, cmd_timer
 from aw_client.client import ActivityWatchClient
 from aw_client.config import APP_NAME
 from aw_client.errors import (
@@ -24,6 +34,7 @@ from aw_client.errors import (
     Forbidden,
     NotActivityWatch,
     NotFound,
+    NoTimerRunning,
     RateLimited,
     ServerError,
     ServerUnreachable,
@@ -39,12 +50,12 @@ from aw_core.timeutil import parse_datetime
 EXIT_OK, EXIT_SERVER, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
 EXIT_NOT_ACTIVITYWATCH, EXIT_API_KEY, EXIT_RATE_LIMITED = 5, 6, 7
 EXIT_CODES = (
-    "Exit codes: 0 ok, 1 the server refused the request, 2 bad usage, input or config file, "
-    "3 server unreachable, 4 bucket or event not found, 5 something other than an "
+    "Exit codes: 0 ok, 1 the server refused the request (`timer stop`: no timer is running), "
+    "2 bad usage, input or config file, 3 server unreachable, 4 bucket, event, project or time "
+    "entry not found, 5 something other than an "
     "ActivityWatch server answered, 6 an API key is needed, was refused or may not do this, "
     "7 rate limited (try again later)."
 )
-API_KEY_ENV = "AW_API_KEY"
 
 CLIENT_NAME = "aw-client-cli"
 # Buckets the CLI creates hold whatever JSON the user sends, so their type names no watcher.
@@ -52,42 +63,7 @@ DEFAULT_BUCKET_TYPE = "general"
 BROWSER_TYPE = "web.tab.current"
 
 
-class UsageError(Exception):
-    pass
-
-
 # -- formatting ---------------------------------------------------------------------------------
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 event``, ``2 events``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def duration_text(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
-def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
-    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=False)]
-    line = "  ".join(f"{{:<{w}}}" for w in widths)
-    out = [line.format(*headers).rstrip(), line.format(*("-" * w for w in widths)).rstrip()]
-    out += [line.format(*(str(c) for c in row)).rstrip() for row in rows]
-    return "\n".join(out)
-
-
-def emit_json(value: Any, out: IO[str]) -> None:
-    out.write(
-        orjson.dumps(value, option=orjson.OPT_INDENT_2, default=lambda e: e.to_json_dict()).decode()
-        + "\n"
-    )
 
 
 class Progress:
@@ -427,68 +403,9 @@ COMMANDS: dict[str, Callable[[ActivityWatchClient, argparse.Namespace, IO[str]],
     "export": cmd_export,
     "import": cmd_import,
     "delete-bucket": cmd_delete_bucket,
+    "timer": cmd_timer,
+    "projects": cmd_projects,
 }
-
-
-def port_number(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {value!r}")
-    return int(value)
-
-
-# The options every command takes, before or after the command name, with their defaults.
-GLOBAL_DEFAULTS: dict[str, Any] = {
-    "host": None,
-    "port": None,
-    "api_key": None,
-    "testing": False,
-    "json": False,
-    "verbose": False,
-}
-
-
-def add_global_options(parser: argparse.ArgumentParser) -> None:
-    """Add the global options to the main parser or a command's parser.
-
-    Their defaults are suppressed: a parser that did not see an option leaves the attribute
-    unset instead of overwriting what the other parser read (the command's parser runs after
-    the main one), and parse_args fills in GLOBAL_DEFAULTS at the end.
-    """
-    group = parser.add_argument_group("global options (before or after the command)")
-    group.add_argument(
-        "--host",
-        default=argparse.SUPPRESS,
-        help="server host (default from aw-client.toml, else 127.0.0.1)",
-    )
-    group.add_argument(
-        "--port",
-        type=port_number,
-        default=argparse.SUPPRESS,
-        help="server port (default 5600, 5666 with --testing)",
-    )
-    group.add_argument(
-        "--api-key",
-        metavar="KEY",
-        default=argparse.SUPPRESS,
-        help=f"API key to send (default: ${API_KEY_ENV}, else api_key in aw-client.toml); "
-        f"other users of this machine can see command lines, ${API_KEY_ENV} they cannot",
-    )
-    group.add_argument(
-        "--testing", action="store_true", default=argparse.SUPPRESS, help="use the testing server"
-    )
-    group.add_argument(
-        "--json",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="machine-readable JSON output",
-    )
-    group.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="log requests and details to stderr",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -501,9 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        command_parser = sub.add_parser(name, help=help, description=help)
-        add_global_options(command_parser)
-        return command_parser
+        return add_command(sub, name, help)
 
     command("buckets", "list buckets")
     events = command("events", "list a bucket's events, newest first")
@@ -564,6 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument(
         "--force", action="store_true", help="required unless the server runs in testing mode"
     )
+    add_timer_parser(sub, EXIT_CODES)
+    add_projects_parser(sub, EXIT_CODES)
     return parser
 
 
@@ -640,6 +557,8 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
         return fail(f"{exc.message}; check --host and --port", EXIT_NOT_ACTIVITYWATCH)
     except NotFound as exc:
         return fail(f"not found: {exc.message}", EXIT_NOT_FOUND)
+    except NoTimerRunning:
+        return fail("no timer is running", EXIT_SERVER)
     except Unauthorized as exc:
         return fail(refused_key_message(exc, key_source), EXIT_API_KEY)
     except Forbidden as exc:

@@ -21,15 +21,19 @@ import requests
 from aw_client.config import load_client_config
 from aw_client.errors import (
     KEY_REFUSALS,
+    BadRequest,
+    Conflict,
     Forbidden,
     NotActivityWatch,
     NotFound,
+    NoTimerRunning,
     RateLimited,
     ServerError,
     ServerUnreachable,
     Unauthorized,
 )
 from aw_client.queue import RequestQueue
+from aw_client.timers import Projects, TimeEntries
 from aw_core import dirs
 from aw_core.config import ConfigError
 from aw_core.heartbeat import heartbeat_merge
@@ -92,6 +96,32 @@ def _retry_after(response: requests.Response) -> float | None:
     return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
 
 
+_ERRORS_BY_STATUS: dict[int, type[ServerError]] = {
+    400: BadRequest,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: BadRequest,
+}
+_ERRORS_BY_CODE: dict[str, type[ServerError]] = {"no_timer_running": NoTimerRunning}
+
+
+def _error_fields(body: Any, response: requests.Response) -> tuple[str, str | None, dict[str, Any]]:
+    """Message, code and details of an error answer: ``{"message", "code"}`` on ``/api/0``,
+    ``{"error", "code", "details"}`` on the timers API; any other body becomes the message."""
+    if isinstance(body, dict):
+        message = body.get("message", body.get("error"))
+        if isinstance(message, str):
+            code = body.get("code")
+            details = body.get("details")
+            return (
+                message,
+                code if isinstance(code, str) else None,
+                details if isinstance(details, dict) else {},
+            )
+    return _one_line(response.text) or response.reason or "no message", None, {}
+
+
 def _is_force_refusal(code: str | None, message: str) -> bool:
     """The official servers' 401 for deleting a bucket without ``force``: not about keys.
 
@@ -116,6 +146,9 @@ class ActivityWatchClient:
     ``api_key`` (else the config file's ``api_key``) is sent as ``Authorization: Bearer <key>``
     on every request, queued ones included. A key from the config file is read again when the
     server refuses it, so fixing the file lets a running watcher deliver what it queued.
+
+    ``time_entries`` (the timer and time entries) and ``projects`` (projects and tasks) reach
+    the timers API of aw-server-py through the same session, key and timeouts.
     """
 
     def __init__(
@@ -151,6 +184,9 @@ class ActivityWatchClient:
         self._last_heartbeat: dict[str, tuple[Event, float]] = {}
         self._heartbeat_lock = threading.Lock()
         self._queue: RequestQueue | None = None
+        # ClockEye's SDK shape for the server's timers API (see aw_client/timers.py)
+        self.time_entries = TimeEntries(self)
+        self.projects = Projects(self)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -210,26 +246,28 @@ class ActivityWatchClient:
         ActivityWatch servers answer errors with JSON ``{"message": ...}``; an HTML page means
         something else answered (another web server, a proxy)."""
         status = response.status_code
-        code: str | None = None
         try:
             body = response.json()
         except ValueError:
             if _looks_like_html(response):
                 return self._not_activitywatch(response, method)
-            message = _one_line(response.text) or response.reason or "no message"
-        else:
-            if isinstance(body, dict) and isinstance(body.get("message"), str):
-                message = body["message"]
-                code = body["code"] if isinstance(body.get("code"), str) else None
-            else:
-                message = _one_line(response.text)
+            body = None
+        message, code, details = _error_fields(body, response)
         message = self._without_key(message)
         if status == 429:
-            return RateLimited(status, message, method, response.url, code, _retry_after(response))
-        error = {404: NotFound, 403: Forbidden}.get(status, ServerError)
+            return RateLimited(
+                status,
+                message,
+                method,
+                response.url,
+                code,
+                _retry_after(response),
+                details=details,
+            )
+        error = _ERRORS_BY_CODE.get(code or "") or _ERRORS_BY_STATUS.get(status, ServerError)
         if status == 401 and not _is_force_refusal(code, message):
             error = Unauthorized
-        return error(status, message, method, response.url, code)
+        return error(status, message, method, response.url, code, details=details)
 
     def _without_key(self, text: str) -> str:
         """The text with the API key blanked out, should a server ever echo it back."""

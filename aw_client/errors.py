@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ClientError(Exception):
     """Base class of every error the client raises."""
@@ -12,11 +14,19 @@ class ServerUnreachable(ClientError):
 
 
 class ServerError(ClientError):
-    """The server answered with an error status; ``message`` is the server's own message and
-    ``code`` its machine-readable name of the error, when it sends one (``not_found``...)."""
+    """The server answered with an error status; ``message`` is the server's own message,
+    ``code`` its machine-readable name of the error, when it sends one (``not_found``...), and
+    ``details`` what the timers API adds about it (``{"field": "start_date"}``...), else empty."""
 
     def __init__(
-        self, status: int, message: str, method: str, url: str, code: str | None = None
+        self,
+        status: int,
+        message: str,
+        method: str,
+        url: str,
+        code: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{method} {url} failed with {status}: {message}")
         self.status = status
@@ -24,6 +34,7 @@ class ServerError(ClientError):
         self.method = method
         self.url = url
         self.code = code
+        self.details = details or {}
 
 
 class Unauthorized(ServerError):
@@ -49,8 +60,10 @@ class RateLimited(ServerError):
         url: str,
         code: str | None = None,
         retry_after: float | None = None,
+        *,
+        details: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(status, message, method, url, code)
+        super().__init__(status, message, method, url, code, details=details)
         self.retry_after = retry_after
 
 
@@ -60,7 +73,22 @@ KEY_REFUSALS = (Unauthorized, Forbidden, RateLimited)
 
 
 class NotFound(ServerError):
-    """404: the bucket or event does not exist."""
+    """404: the bucket, event, time entry or project does not exist."""
+
+
+class BadRequest(ServerError):
+    """400 or 422: the server refused what was sent; ``code`` says why (``unknown_project``,
+    ``invalid_date``, ``project_archived``...) and ``details["field"]``, when there, names the
+    field or parameter."""
+
+
+class Conflict(ServerError):
+    """409: the request conflicts with the server's state (``code``: ``project_exists``,
+    ``project_has_entries``, ``entry_running``...)."""
+
+
+class NoTimerRunning(Conflict):
+    """409 ``no_timer_running``: there is no running timer to stop."""
 
 
 class NotActivityWatch(ServerError):

@@ -395,6 +395,8 @@ def test_foreign_web_server_is_one_line_exit_5(
             ["report", "laptop"],
             ["import", str(import_file)],
             ["export", "-o", str(export_file)],
+            ["timer", "status"],
+            ["projects"],
         ]
         for argv in commands:
             assert main(["--port", str(port), *argv], io.StringIO()) == 5, argv
