@@ -56,6 +56,11 @@ class ServerAPI:
             version=f"v{__version__}",
         )
         log_buffer()  # as create_app does: get_log() holds the records from now on
+        # writes made here are announced to webhooks like the server's (a server sends them)
+        from aw_server.webhooks.app import hook_outbox
+        from aw_server.webhooks.store import open_webhook_store
+
+        hook_outbox(self.service, open_webhook_store(db), lambda: None)
 
     def close(self) -> None:
         """Close the database if this object opened it (``db=None``); a given one stays open."""

@@ -384,3 +384,26 @@ def test_the_documented_example_runs(tmp_path: Path) -> None:
         [sys.executable, "-c", example], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_writes_through_the_python_api_are_announced_to_webhooks(tmp_path: Path) -> None:
+    """A program that embeds the server writes into the outbox like the server: the next
+    server sends the deliveries."""
+    from aw_server.app import create_app
+    from aw_server.webhooks.store import open_webhook_store
+    from tests.conftest import make_config
+
+    config = make_config(tmp_path)
+    app = create_app(config)
+    created = app.test_client().post(
+        "/api/webhooks", json={"url": "https://example.com/hook", "events": ["bucket.created"]}
+    )
+    assert created.status_code == 201, created.json
+    app.extensions["aw"].storage.close()
+    db = SqliteStorage(config.resolved_dbpath())
+    try:
+        ServerAPI(db, False).create_bucket("from-python", "test", "tester", "host")
+        pending = open_webhook_store(db).heads()
+        assert [d.type for d in pending] == ["bucket.created"]
+    finally:
+        db.close()

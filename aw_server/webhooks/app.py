@@ -6,6 +6,8 @@ an app built only to be inspected or called in process starts no threads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from aw_server.service import Service
@@ -13,9 +15,20 @@ from aw_server.webhooks.api import Webhooks, register_webhook_routes
 from aw_server.webhooks.config import WebhooksConfig
 from aw_server.webhooks.outbox import Outbox
 from aw_server.webhooks.sender import Sender
-from aw_server.webhooks.store import open_webhook_store
+from aw_server.webhooks.store import WebhookStore, open_webhook_store
 
 SENDER = "aw_webhooks_sender"
+
+
+def hook_outbox(service: Service, store: WebhookStore, wake: Callable[[], None]) -> Outbox:
+    """Have the service's writes fill the webhooks' outbox (in their transactions); ``wake``
+    tells a sender there is something to send. Programs that embed the service without serving
+    (aw_server.embedded) hook it too, so their writes are announced when a server next runs."""
+    outbox = Outbox(store, wake)
+    outbox.refresh()
+    service.listening = outbox.listening
+    service.outbox = outbox.write
+    return outbox
 
 
 def register_webhooks(app: Flask, config: WebhooksConfig, service: Service) -> None:
@@ -27,10 +40,7 @@ def register_webhooks(app: Flask, config: WebhooksConfig, service: Service) -> N
         # a webhook the sender disables stops being listened for (the outbox is made below)
         on_webhooks_changed=lambda: outbox.refresh(),
     )
-    outbox = Outbox(store, sender.wake)
-    outbox.refresh()
-    service.listening = outbox.listening
-    service.outbox = outbox.write
+    outbox = hook_outbox(service, store, sender.wake)
     app.extensions["aw_webhooks"] = Webhooks(service, store, outbox, config.allow_private)
     app.extensions[SENDER] = sender
     register_webhook_routes(app)
